@@ -1,0 +1,42 @@
+"""The command menu Telegram shows, per language and per kind of chat."""
+
+from __future__ import annotations
+
+from telegram import (
+    Bot,
+    BotCommand,
+    BotCommandScope,
+    BotCommandScopeAllChatAdministrators,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
+)
+
+from bot.i18n import N_, Translations, Translator
+
+PRIVATE = (
+    ("start", N_("Welcome and what I can do")),
+    ("help", N_("What you can do here")),
+    ("language", N_("Choose your language")),
+)
+GROUP = (("help", N_("What I do in this group")),)
+ADMINS = (
+    ("help", N_("What I do in this group")),
+    ("setup", N_("Register this group (organisation admins)")),
+)
+MENUS: tuple[tuple[BotCommandScope, tuple[tuple[str, str], ...]], ...] = (
+    (BotCommandScopeAllPrivateChats(), PRIVATE),
+    (BotCommandScopeAllGroupChats(), GROUP),
+    (BotCommandScopeAllChatAdministrators(), ADMINS),
+)
+
+
+def menu(t: Translator, entries: tuple[tuple[str, str], ...]) -> list[BotCommand]:
+    return [BotCommand(command, t.gettext(description)) for command, description in entries]
+
+
+async def publish_commands(bot: Bot, translations: Translations, default_language: str) -> None:
+    """One menu per scope and language, plus a fallback for other app languages."""
+    for scope, entries in MENUS:
+        for t in translations.all():
+            await bot.set_my_commands(menu(t, entries), scope=scope, language_code=t.language)
+        await bot.set_my_commands(menu(translations(default_language), entries), scope=scope)

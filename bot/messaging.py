@@ -1,0 +1,35 @@
+"""Sending to a member privately, remembering when Telegram says we cannot."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import InlineKeyboardMarkup
+from telegram.error import BadRequest, Forbidden
+
+from bot.context import BotContext
+
+log = logging.getLogger(__name__)
+
+
+async def send_private(
+    context: BotContext,
+    user_id: int,
+    text: str,
+    reply_markup: InlineKeyboardMarkup | None = None,
+) -> bool:
+    """Send a private message; False (and no retry loop) if the member cannot be reached."""
+    member = await context.store.members.get(user_id)
+    if member is not None and not member.reachable:
+        log.info("private_send_skipped reason=unreachable")
+        return False
+    try:
+        await context.bot.send_message(user_id, text, reply_markup=reply_markup)
+    except (Forbidden, BadRequest) as exc:
+        if isinstance(exc, BadRequest) and "chat not found" not in exc.message.lower():
+            raise
+        if member is not None:
+            await context.store.members.set_reachable(user_id, False)
+        log.info("private_send_failed reason=%s", type(exc).__name__)
+        return False
+    return True

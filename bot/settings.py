@@ -1,0 +1,199 @@
+"""One settings object, read from a TOML file and from VERTAISBOT_* environment variables."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+LANGUAGES: tuple[str, ...] = ("fi", "sv", "se", "en")
+Language = Literal["fi", "sv", "se", "en"]
+DEFAULT_CONFIG = Path("config.toml")
+BOTFATHER_HELP = (
+    "vertaisbot needs a bot token.\n"
+    "  1. In Telegram, open @BotFather, send /newbot and follow its questions.\n"
+    "  2. Copy the token it gives you (it looks like 123456789:AAE...).\n"
+    "  3. Give it to vertaisbot in one of these ways:\n"
+    "       export VERTAISBOT_TELEGRAM__TOKEN='123456789:AAE...'\n"
+    "     or save it alone in a file readable only by you and set\n"
+    '       token_file = "/path/to/token"   under [telegram] in config.toml\n'
+    "Never write the token itself into config.toml."
+)
+
+
+class ConfigError(Exception):
+    """Settings a person has to fix; the message says what and how."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TelegramSettings(_Section):
+    token: SecretStr | None = None
+    token_file: Path | None = None
+    api_base_url: str = "https://api.telegram.org/bot"
+    mode: Literal["polling", "webhook"] = "polling"
+
+    @field_validator("api_base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with https:// (or http:// for a local Bot API server)")
+        return value.rstrip("/")
+
+    def resolved_token(self) -> SecretStr:
+        """The token from the environment, else from token_file; ConfigError if neither."""
+        if self.token is not None and self.token.get_secret_value().strip():
+            return SecretStr(self.token.get_secret_value().strip())
+        if self.token_file is not None:
+            try:
+                text = self.token_file.read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise ConfigError(
+                    f"telegram.token_file: cannot read {self.token_file} ({exc.strerror}).\n"
+                    "Check the path and that this user may read the file."
+                ) from None
+            if text:
+                return SecretStr(text)
+            raise ConfigError(
+                f"telegram.token_file: {self.token_file} is empty.\n{BOTFATHER_HELP}"
+            )
+        raise ConfigError(BOTFATHER_HELP)
+
+
+class StorageSettings(_Section):
+    url: str = "sqlite:///data/vertaisbot.db"
+
+    @field_validator("url")
+    @classmethod
+    def _known_engine(cls, value: str) -> str:
+        if not value.startswith(("sqlite:///", "postgresql://", "postgres://")):
+            raise ValueError(
+                "use sqlite:///path/to/file.db or postgresql://user@host:5432/database"
+            )
+        return value
+
+
+class BotSettings(_Section):
+    default_language: Language = "fi"
+    timezone: str = "Europe/Helsinki"
+    admins: list[int] = Field(default_factory=list)
+    leave_unregistered_after_hours: int = Field(default=24, ge=1, le=24 * 30)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("use a time zone name such as Europe/Helsinki") from None
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class LoggingSettings(_Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    format: Literal["text", "json"] = "text"
+
+    @field_validator("level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+
+class Settings(BaseSettings):
+    """Everything the bot can be told. Environment variables win over the TOML file."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="VERTAISBOT_", env_nested_delimiter="__", extra="forbid", frozen=True
+    )
+
+    telegram: TelegramSettings = Field(default_factory=TelegramSettings)
+    storage: StorageSettings = Field(default_factory=StorageSettings)
+    bot: BotSettings = Field(default_factory=BotSettings)
+    logging: LoggingSettings = Field(default_factory=LoggingSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The TOML file arrives as init arguments; the environment overrides it.
+        return (env_settings, init_settings)
+
+
+def config_path(explicit: str | None) -> Path | None:
+    """--config, else VERTAISBOT_CONFIG, else ./config.toml when it exists."""
+    if explicit:
+        return Path(explicit)
+    from_env = os.environ.get("VERTAISBOT_CONFIG")
+    if from_env:
+        return Path(from_env)
+    return DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None
+
+
+def load_settings(path: Path | None) -> Settings:
+    """Read and validate the settings; raise ConfigError with a message a person can act on."""
+    data = _read_toml(path) if path else {}
+    telegram = data.get("telegram")
+    if isinstance(telegram, dict) and "token" in telegram:
+        raise ConfigError(
+            f"{path}: [telegram] token must not be written in the settings file, because the "
+            "file is easily shared or committed by mistake.\nRemove that line and set the "
+            "environment variable VERTAISBOT_TELEGRAM__TOKEN, or put the token alone in a file "
+            "and set token_file."
+        )
+    try:
+        return Settings(**data)
+    except ValidationError as exc:
+        raise ConfigError(describe_errors(exc, path)) from None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as file:
+            return tomllib.load(file)
+    except FileNotFoundError:
+        raise ConfigError(f"Settings file {path} does not exist.") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}.") from None
+
+
+_HINTS = {
+    "telegram.mode": 'Use "polling" or "webhook".',
+    "storage.url": "Example: sqlite:///data/vertaisbot.db",
+    "bot.default_language": "Use one of fi, sv, se, en.",
+    "bot.timezone": "Example: Europe/Helsinki",
+    "bot.admins": "A list of Telegram user ids, for example admins = [123456789].",
+    "logging.level": "Use DEBUG, INFO, WARNING or ERROR.",
+    "logging.format": 'Use "text" or "json".',
+}
+
+
+def describe_errors(exc: ValidationError, path: Path | None) -> str:
+    source = f" (from {path} or VERTAISBOT_* environment variables)" if path else ""
+    lines = [f"The settings are not valid{source}:"]
+    for error in exc.errors():
+        key = ".".join(str(part) for part in error["loc"])
+        shown = "(hidden)" if "token" in key else repr(error.get("input"))
+        if error["type"] == "extra_forbidden":
+            lines.append(
+                f"  {key}: unknown setting. Check the spelling against config.example.toml."
+            )
+            continue
+        hint = _HINTS.get(key, "See config.example.toml.")
+        lines.append(f"  {key} = {shown}: {error['msg']}. {hint}")
+    return "\n".join(lines)

@@ -1,0 +1,14 @@
+"""Feature modules, in the order their handlers are registered."""
+
+from __future__ import annotations
+
+from bot.context import BotApplication
+from handlers import chats, language, members, setup, start
+
+# Cross-cutting modules first: they run in negative groups before every feature.
+FEATURES = (members, chats, start, language, setup)
+
+
+def register_all(app: BotApplication) -> None:
+    for feature in FEATURES:
+        feature.register(app)

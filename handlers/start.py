@@ -1,0 +1,157 @@
+"""/start with its deep links, and /help for members and facilitators, in private and groups."""
+
+from __future__ import annotations
+
+import re
+from enum import Enum
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ChatMemberStatus, ChatType
+from telegram.error import TelegramError
+from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.helpers import create_deep_linked_url
+
+from bot.context import BotApplication, BotContext, DeepLinkHandler, services_of
+from bot.i18n import Translator
+
+_PAYLOAD = re.compile(r"^([A-Za-z0-9_]{1,32})(?:-([A-Za-z0-9_-]{0,31}))?$")
+HELP_BUTTON = "help:show"
+
+
+class Audience(Enum):
+    MEMBER_PRIVATE = "member-private"
+    MEMBER_GROUP = "member-group"
+    FACILITATOR_PRIVATE = "facilitator-private"
+    FACILITATOR_GROUP = "facilitator-group"
+
+
+def register(app: BotApplication) -> None:
+    app.add_handler(CommandHandler("start", on_start))
+    app.add_handler(CommandHandler("help", on_help))
+    app.add_handler(CallbackQueryHandler(on_help_button, pattern=f"^{HELP_BUTTON}$"))
+    add_deep_link(app, "help", _deep_help)
+
+
+def add_deep_link(app: BotApplication, name: str, handler: DeepLinkHandler) -> None:
+    """Let a feature own the /start payloads NAME and NAME-ARGUMENT."""
+    services_of(app).deep_links[name] = handler
+
+
+def route_payload(payload: str, known: set[str]) -> tuple[str, str] | None:
+    """Split a /start payload into (feature, argument); None if it names no feature."""
+    match = _PAYLOAD.match(payload)
+    if match is None or match.group(1) not in known:
+        return None
+    return match.group(1), match.group(2) or ""
+
+
+def audience(*, in_group: bool, facilitator: bool) -> Audience:
+    if facilitator:
+        return Audience.FACILITATOR_GROUP if in_group else Audience.FACILITATOR_PRIVATE
+    return Audience.MEMBER_GROUP if in_group else Audience.MEMBER_PRIVATE
+
+
+async def on_start(update: Update, context: BotContext) -> None:
+    chat = update.effective_chat
+    if chat is None or update.message is None:
+        return
+    if chat.type != ChatType.PRIVATE:
+        await on_help(update, context)
+        return
+    payload = context.args[0] if context.args else ""
+    routed = route_payload(payload, set(context.services.deep_links))
+    if routed is not None:
+        name, argument = routed
+        await context.services.deep_links[name](update, context, argument)
+        return
+    await update.message.reply_text(
+        welcome_text(context.t), reply_markup=welcome_buttons(context.t)
+    )
+
+
+def welcome_text(t: Translator) -> str:
+    return t.gettext(
+        # No word of the group's theme: a lock-screen preview must not reveal it.
+        "Hi, and welcome! 💛 I am the helper of your peer group.\n\n"
+        "What you write to me here is private: nobody in the group sees it.\n\n"
+        "Here you can choose the language I use with you, and /help tells what you can do."
+    )
+
+
+def welcome_buttons(t: Translator) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(t.gettext("Choose language"), callback_data="lang:menu")],
+            [InlineKeyboardButton(t.gettext("What can I do here?"), callback_data=HELP_BUTTON)],
+        ]
+    )
+
+
+async def is_facilitator(context: BotContext, user_id: int, group_id: int | None) -> bool:
+    """Organisation admins everywhere; a group's Telegram administrators in that group."""
+    if user_id in context.settings.bot.admins:
+        return True
+    if group_id is None:
+        return False
+    try:
+        member = await context.bot.get_chat_member(group_id, user_id)
+    except TelegramError:
+        return False
+    return member.status in (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
+
+
+async def on_help(update: Update, context: BotContext) -> None:
+    chat, user, message = update.effective_chat, update.effective_user, update.effective_message
+    if chat is None or user is None or message is None:
+        return
+    in_group = chat.type != ChatType.PRIVATE
+    facilitator = await is_facilitator(context, user.id, chat.id if in_group else None)
+    who = audience(in_group=in_group, facilitator=facilitator)
+    markup = None
+    if who is Audience.MEMBER_GROUP:
+        url = create_deep_linked_url(context.bot.username, "help")
+        markup = InlineKeyboardMarkup(
+            [[InlineKeyboardButton(context.t.gettext("Open a private chat"), url=url)]]
+        )
+    await message.reply_text(help_text(context.t, who), reply_markup=markup)
+
+
+async def on_help_button(update: Update, context: BotContext) -> None:
+    query = update.callback_query
+    if query is None or update.effective_user is None:
+        return
+    await query.answer()
+    facilitator = await is_facilitator(context, update.effective_user.id, None)
+    who = audience(in_group=False, facilitator=facilitator)
+    await context.bot.send_message(update.effective_user.id, help_text(context.t, who))
+
+
+async def _deep_help(update: Update, context: BotContext, _argument: str) -> None:
+    await on_help(update, context)
+
+
+def help_text(t: Translator, who: Audience) -> str:
+    member_private = t.gettext(
+        "Here is what you can do with me:\n"
+        "/start – the welcome message\n"
+        "/language – choose the language I use with you\n"
+        "/help – this list\n\n"
+        "Everything here stays between you and me."
+    )
+    if who is Audience.MEMBER_PRIVATE:
+        return member_private
+    if who is Audience.MEMBER_GROUP:
+        return t.gettext(
+            "I am this group's helper. Write to me in a private chat: there you can choose your "
+            "language and see what I can do. Nobody in the group sees it."
+        )
+    facilitator = t.gettext(
+        "For facilitators:\n"
+        "/setup group REGION – register this group as a peer group of the region "
+        "(organisation admins only)\n"
+        "/setup staff REGION – register this chat as the region's staff chat\n"
+        "/setup – show how this chat is registered"
+    )
+    if who is Audience.FACILITATOR_PRIVATE:
+        return f"{member_private}\n\n{facilitator}"
+    return facilitator

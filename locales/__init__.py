@@ -1,0 +1,1 @@
+"""Translation catalogues (gettext .po files), one folder per language."""

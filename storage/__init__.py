@@ -1,0 +1,20 @@
+"""Storage: SQLite or PostgreSQL behind one API. All SQL of the project lives in this package."""
+
+from storage.database import Connection, Database, Engine, IntegrityError, Row
+from storage.migrations import LATEST_VERSION, DatabaseTooNew
+from storage.models import Chat, ChatKind, Member
+from storage.store import Store
+
+__all__ = [
+    "LATEST_VERSION",
+    "Chat",
+    "ChatKind",
+    "Connection",
+    "Database",
+    "DatabaseTooNew",
+    "Engine",
+    "IntegrityError",
+    "Member",
+    "Row",
+    "Store",
+]

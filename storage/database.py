@@ -1,0 +1,409 @@
+"""One async database API over SQLite (aiosqlite) and PostgreSQL (asyncpg).
+
+SQL is written once, with PostgreSQL's ``$1, $2`` placeholders. On SQLite the statement is
+rewritten to ``?`` placeholders and the arguments are reordered (and repeated) to match.
+Values are always bound as parameters, never formatted into the SQL text.
+
+SQLite uses a single connection in autocommit mode; an ``asyncio.Lock`` serialises access so
+that a transaction on one task never interleaves with statements from another task.
+PostgreSQL uses a small asyncpg pool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import functools
+import logging
+import re
+import sqlite3
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
+from pathlib import Path
+from types import TracebackType
+from typing import Any, ClassVar, Literal
+
+import aiosqlite
+import asyncpg  # type: ignore[import-untyped]
+
+log = logging.getLogger(__name__)
+
+Engine = Literal["sqlite", "postgres"]
+# A result row: read-only, keyed by column name.
+Row = Mapping[str, Any]
+
+SQLITE_PREFIX = "sqlite:///"
+POSTGRES_PREFIXES = ("postgresql://", "postgres://")
+SQLITE_BUSY_TIMEOUT_MS = 5000
+POSTGRES_POOL_MIN = 1
+POSTGRES_POOL_MAX = 5
+
+
+class IntegrityError(Exception):
+    """A statement broke a constraint (unique, check, foreign key, not null), on any engine."""
+
+
+# A single-quoted string, a double-quoted identifier, a comment, or a $N placeholder.
+_SQL_TOKENS = re.compile(
+    r"""'(?:[^']|'')*'|"(?:[^"]|"")*"|--[^\n]*|/\*.*?\*/|\$(\d+)""",
+    re.DOTALL,
+)
+
+
+@functools.lru_cache(maxsize=1024)
+def to_qmark(sql: str) -> tuple[str, tuple[int, ...]]:
+    """Rewrite ``$N`` placeholders to ``?``; return the SQL and the 1-based argument order.
+
+    Placeholders inside string literals, quoted identifiers and comments are left alone.
+    """
+    order: list[int] = []
+
+    def replace(match: re.Match[str]) -> str:
+        if match.group(1) is None:
+            return match.group(0)
+        order.append(int(match.group(1)))
+        return "?"
+
+    rewritten = _SQL_TOKENS.sub(replace, sql)
+    if any(number < 1 for number in order):
+        raise ValueError("SQL placeholders are numbered from $1")
+    return rewritten, tuple(order)
+
+
+def bind_qmark(sql: str, args: Sequence[Any]) -> tuple[str, tuple[Any, ...]]:
+    """The SQLite form of ``sql`` and its arguments in ``?`` order."""
+    rewritten, order = to_qmark(sql)
+    expected = max(order, default=0)
+    if len(args) != expected:
+        raise ValueError(f"the statement uses {expected} argument(s), {len(args)} given")
+    return rewritten, tuple(args[number - 1] for number in order)
+
+
+def engine_of(url: str) -> Engine:
+    if url.startswith(SQLITE_PREFIX):
+        return "sqlite"
+    if url.startswith(POSTGRES_PREFIXES):
+        return "postgres"
+    raise ValueError(
+        "unknown database URL: use sqlite:///path/to/file.db, sqlite:///:memory: "
+        "or postgresql://user@host:5432/database"
+    )
+
+
+def sqlite_path(url: str) -> str:
+    """``sqlite:///rel.db`` → ``rel.db``; ``sqlite:////abs.db`` → ``/abs.db``."""
+    path = url.removeprefix(SQLITE_PREFIX)
+    if not path:
+        raise ValueError("the SQLite URL has no file name: use sqlite:///path/to/file.db")
+    return path
+
+
+class Connection(ABC):
+    """Runs statements: inside a transaction, or one statement at a time."""
+
+    _integrity_errors: ClassVar[tuple[type[Exception], ...]] = ()
+
+    def __init__(self, label: str) -> None:
+        self._label = label
+        self._open = True
+
+    async def execute(self, sql: str, *args: Any) -> None:
+        with self._guard():
+            await self._execute(sql, args)
+
+    async def fetch(self, sql: str, *args: Any) -> list[Row]:
+        with self._guard():
+            return await self._fetch(sql, args)
+
+    async def fetchrow(self, sql: str, *args: Any) -> Row | None:
+        with self._guard():
+            return await self._fetchrow(sql, args)
+
+    async def fetchval(self, sql: str, *args: Any) -> Any:
+        with self._guard():
+            return await self._fetchval(sql, args)
+
+    def _close(self) -> None:
+        self._open = False
+
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        if not self._open:
+            raise RuntimeError(f"{self._label} is over; its connection can no longer be used")
+        try:
+            yield
+        except self._integrity_errors as exc:
+            raise IntegrityError(f"{self._label}: {exc}") from exc
+
+    @abstractmethod
+    async def _execute(self, sql: str, args: Sequence[Any]) -> None: ...
+
+    @abstractmethod
+    async def _fetch(self, sql: str, args: Sequence[Any]) -> list[Row]: ...
+
+    @abstractmethod
+    async def _fetchrow(self, sql: str, args: Sequence[Any]) -> Row | None: ...
+
+    @abstractmethod
+    async def _fetchval(self, sql: str, args: Sequence[Any]) -> Any: ...
+
+
+class _SqliteConnection(Connection):
+    _integrity_errors = (sqlite3.IntegrityError,)
+
+    def __init__(self, raw: aiosqlite.Connection, label: str) -> None:
+        super().__init__(label)
+        self._raw = raw
+
+    async def _execute(self, sql: str, args: Sequence[Any]) -> None:
+        await self._fetch(sql, args)
+
+    async def _fetch(self, sql: str, args: Sequence[Any]) -> list[Row]:
+        rewritten, params = bind_qmark(sql, args)
+        # Always read every row: SQLite finishes a statement (and its implicit
+        # transaction) only when it has been stepped to the end.
+        async with self._raw.execute(rewritten, params) as cursor:
+            rows = await cursor.fetchall()
+            names = [column[0] for column in cursor.description or ()]
+        return [dict(zip(names, row, strict=True)) for row in rows]
+
+    async def _fetchrow(self, sql: str, args: Sequence[Any]) -> Row | None:
+        rows = await self._fetch(sql, args)
+        return rows[0] if rows else None
+
+    async def _fetchval(self, sql: str, args: Sequence[Any]) -> Any:
+        row = await self._fetchrow(sql, args)
+        return None if row is None else next(iter(row.values()), None)
+
+
+class _PostgresConnection(Connection):
+    _integrity_errors = (asyncpg.IntegrityConstraintViolationError,)
+
+    def __init__(self, raw: Any, label: str) -> None:
+        super().__init__(label)
+        self._raw = raw
+
+    async def _execute(self, sql: str, args: Sequence[Any]) -> None:
+        await self._raw.execute(sql, *args)
+
+    async def _fetch(self, sql: str, args: Sequence[Any]) -> list[Row]:
+        return [dict(record.items()) for record in await self._raw.fetch(sql, *args)]
+
+    async def _fetchrow(self, sql: str, args: Sequence[Any]) -> Row | None:
+        record = await self._raw.fetchrow(sql, *args)
+        return None if record is None else dict(record.items())
+
+    async def _fetchval(self, sql: str, args: Sequence[Any]) -> Any:
+        return await self._raw.fetchval(sql, *args)
+
+
+class _Backend(ABC):
+    engine: ClassVar[Engine]
+
+    @abstractmethod
+    def statement(self) -> AbstractAsyncContextManager[Connection]: ...
+
+    @abstractmethod
+    def transaction(self, name: str) -> AbstractAsyncContextManager[Connection]: ...
+
+    @abstractmethod
+    async def close(self) -> None: ...
+
+
+class _SqliteBackend(_Backend):
+    engine = "sqlite"
+
+    def __init__(self, raw: aiosqlite.Connection) -> None:
+        self._raw = raw
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: str) -> _SqliteBackend:
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        raw = await aiosqlite.connect(
+            path, isolation_level=None, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000
+        )
+        try:
+            await cls._configure(raw, in_memory=path == ":memory:")
+        except BaseException:
+            await raw.close()
+            raise
+        return cls(raw)
+
+    @staticmethod
+    async def _configure(raw: aiosqlite.Connection, *, in_memory: bool) -> None:
+        if not in_memory:
+            async with raw.execute("PRAGMA journal_mode=WAL") as cursor:
+                mode = await cursor.fetchone()
+            if mode is None or str(mode[0]).lower() != "wal":
+                log.warning("storage: SQLite could not switch to WAL journal mode (%s)", mode)
+        await raw.execute("PRAGMA foreign_keys=ON")
+        await raw.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS:d}")
+
+    @asynccontextmanager
+    async def statement(self) -> AsyncIterator[Connection]:
+        async with self._lock:
+            conn = _SqliteConnection(self._raw, "statement")
+            try:
+                yield conn
+            finally:
+                conn._close()
+
+    @asynccontextmanager
+    async def transaction(self, name: str) -> AsyncIterator[Connection]:
+        async with self._lock:
+            # IMMEDIATE takes the write lock at once, so two processes sharing the file
+            # wait (busy_timeout) instead of failing when both try to write later.
+            await self._raw.execute("BEGIN IMMEDIATE")
+            conn = _SqliteConnection(self._raw, f"transaction {name!r}")
+            try:
+                yield conn
+                await self._raw.execute("COMMIT")
+            except BaseException:
+                await self._rollback(name)
+                raise
+            finally:
+                conn._close()
+
+    async def _rollback(self, name: str) -> None:
+        try:
+            await self._raw.execute("ROLLBACK")
+        except sqlite3.Error as exc:  # already ended, for example by a failed COMMIT
+            log.debug("transaction %s: rollback not needed (%s)", name, exc)
+
+    async def close(self) -> None:
+        async with self._lock:
+            await self._raw.close()
+
+
+class _PostgresBackend(_Backend):
+    engine = "postgres"
+
+    def __init__(self, pool: Any) -> None:
+        self._pool = pool
+
+    @classmethod
+    async def open(cls, url: str) -> _PostgresBackend:
+        # asyncpg passes DSN query parameters it does not know (search_path=…,
+        # application_name=…) to the server as settings.
+        pool = await asyncpg.create_pool(
+            url, min_size=POSTGRES_POOL_MIN, max_size=POSTGRES_POOL_MAX
+        )
+        return cls(pool)
+
+    @asynccontextmanager
+    async def statement(self) -> AsyncIterator[Connection]:
+        async with self._pool.acquire() as raw:
+            conn = _PostgresConnection(raw, "statement")
+            try:
+                yield conn
+            finally:
+                conn._close()
+
+    @asynccontextmanager
+    async def transaction(self, name: str) -> AsyncIterator[Connection]:
+        async with self._pool.acquire() as raw, raw.transaction():
+            conn = _PostgresConnection(raw, f"transaction {name!r}")
+            try:
+                yield conn
+            finally:
+                conn._close()
+
+    async def close(self) -> None:
+        await self._pool.close()
+
+
+class _TransactionState:
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.active = True
+
+
+class Database:
+    """The bot's database: SQLite or PostgreSQL, chosen by the URL."""
+
+    def __init__(self, backend: _Backend) -> None:
+        self._backend = backend
+        self.engine: Engine = backend.engine
+        self._current: contextvars.ContextVar[_TransactionState | None] = contextvars.ContextVar(
+            f"vertaisbot_storage_transaction_{id(self)}", default=None
+        )
+
+    @classmethod
+    async def connect(cls, url: str) -> Database:
+        """Open ``sqlite:///path.db``, ``sqlite:///:memory:`` or ``postgresql://…``."""
+        if engine_of(url) == "sqlite":
+            backend: _Backend = await _SqliteBackend.open(sqlite_path(url))
+        else:
+            backend = await _PostgresBackend.open(url)
+        log.debug("storage: connected (%s)", backend.engine)
+        return cls(backend)
+
+    async def close(self) -> None:
+        await self._backend.close()
+        log.debug("storage: closed (%s)", self.engine)
+
+    async def __aenter__(self) -> Database:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def execute(self, sql: str, *args: Any) -> None:
+        async with self._statement() as conn:
+            await conn.execute(sql, *args)
+
+    async def fetch(self, sql: str, *args: Any) -> list[Row]:
+        async with self._statement() as conn:
+            return await conn.fetch(sql, *args)
+
+    async def fetchrow(self, sql: str, *args: Any) -> Row | None:
+        async with self._statement() as conn:
+            return await conn.fetchrow(sql, *args)
+
+    async def fetchval(self, sql: str, *args: Any) -> Any:
+        async with self._statement() as conn:
+            return await conn.fetchval(sql, *args)
+
+    @asynccontextmanager
+    async def transaction(self, name: str) -> AsyncIterator[Connection]:
+        """Run the block in one transaction: committed at the end, rolled back on error."""
+        self._refuse_inside_transaction(f"transaction({name!r})")
+        state = _TransactionState(name)
+        token = self._current.set(state)
+        try:
+            async with self._backend.transaction(name) as conn:
+                log.debug("transaction %s: begin", name)
+                yield conn
+            log.debug("transaction %s: committed", name)
+        except BaseException as exc:
+            log.debug("transaction %s: rolled back (%s)", name, type(exc).__name__)
+            if isinstance(exc, Exception):
+                exc.add_note(f"storage: transaction {name!r} was rolled back")
+            raise
+        finally:
+            state.active = False
+            self._current.reset(token)
+
+    @asynccontextmanager
+    async def _statement(self) -> AsyncIterator[Connection]:
+        self._refuse_inside_transaction("a statement on the Database")
+        async with self._backend.statement() as conn:
+            yield conn
+
+    def _refuse_inside_transaction(self, what: str) -> None:
+        # On SQLite this would wait for the transaction's own lock forever; on PostgreSQL it
+        # would silently run outside the transaction. Both are bugs, so both engines refuse.
+        state = self._current.get()
+        if state is not None and state.active:
+            raise RuntimeError(
+                f"{what} inside transaction {state.name!r}: "
+                "use the connection the transaction yields"
+            )

@@ -1,0 +1,173 @@
+"""Numbered schema migrations, each applied in its own transaction.
+
+To change the schema, write ``async def _vN_what(conn, engine)`` and append
+``Migration(N, "What it does", _vN_what)`` to ``MIGRATIONS``. Never edit a released
+migration. Branch on ``engine`` only where SQLite cannot do an operation. A new column that
+can hold personal data must also be covered by data export and erasure.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from storage.database import Connection, Database, Engine
+from storage.models import to_timestamp
+
+log = logging.getLogger(__name__)
+
+# pg_advisory_xact_lock key for migrations: the bytes of "vertaisb" as a signed bigint.
+MIGRATION_LOCK_KEY = int.from_bytes(b"vertaisb", "big", signed=True)
+
+MigrationFunction = Callable[[Connection, Engine], Awaitable[None]]
+
+
+class DatabaseTooNew(Exception):
+    """The database has a schema version this code does not know."""
+
+    def __init__(self, found: int, supported: int) -> None:
+        super().__init__(
+            f"The database was created by a newer vertaisbot (schema version {found}); "
+            f"this version knows up to {supported}. "
+            "Upgrade vertaisbot or point it to another database."
+        )
+        self.found = found
+        self.supported = supported
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    version: int
+    description: str
+    apply: MigrationFunction
+
+
+async def _v1_initial_tables(conn: Connection, engine: Engine) -> None:
+    await conn.execute(
+        """
+        CREATE TABLE members (
+            user_id BIGINT NOT NULL PRIMARY KEY,
+            language TEXT NULL,
+            started_at BIGINT NULL,
+            reachable BOOLEAN NOT NULL DEFAULT FALSE
+        )
+        """
+    )
+    await conn.execute(
+        """
+        CREATE TABLE chats (
+            chat_id BIGINT NOT NULL PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN ('peer_group', 'staff')),
+            region TEXT NOT NULL,
+            language TEXT NULL,
+            registered_at BIGINT NOT NULL
+        )
+        """
+    )
+    await conn.execute(
+        """
+        CREATE TABLE unregistered_chats (
+            chat_id BIGINT NOT NULL PRIMARY KEY,
+            first_seen_at BIGINT NOT NULL
+        )
+        """
+    )
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "Create members, chats and unregistered_chats", _v1_initial_tables),
+)
+
+
+def _check_numbering(migrations: Sequence[Migration]) -> int:
+    """Versions must run 1, 2, 3, … without gaps; return the last one."""
+    for expected, migration in enumerate(migrations, start=1):
+        if migration.version != expected:
+            raise RuntimeError(f"migration {migration.version} should be numbered {expected}")
+    return len(migrations)
+
+
+LATEST_VERSION = _check_numbering(MIGRATIONS)
+
+_CREATE_VERSION_TABLE = """
+    CREATE TABLE IF NOT EXISTS schema_version (
+        version INTEGER NOT NULL PRIMARY KEY,
+        description TEXT NOT NULL,
+        applied_at BIGINT NOT NULL
+    )
+"""
+
+
+async def current_version(db: Database) -> int:
+    """The schema version of the database; 0 for an empty database."""
+    async with db.transaction("read schema version") as conn:
+        if not await _version_table_exists(conn, db.engine):
+            return 0
+        return await _read_version(conn)
+
+
+async def migrate(
+    db: Database, now: datetime, *, migrations: Sequence[Migration] = MIGRATIONS
+) -> list[int]:
+    """Apply the pending migrations in order; return the versions this call applied.
+
+    Raises DatabaseTooNew, changing nothing, if the database is newer than this code.
+    """
+    supported = _check_numbering(migrations)
+    async with db.transaction("prepare migrations") as conn:
+        await _lock(conn, db.engine)
+        await conn.execute(_CREATE_VERSION_TABLE)
+        found = await _read_version(conn)
+    _refuse_newer(found, supported)
+    applied: list[int] = []
+    for migration in migrations[found:]:
+        if await _apply(db, migration, now, supported):
+            applied.append(migration.version)
+    return applied
+
+
+async def _apply(db: Database, migration: Migration, now: datetime, supported: int) -> bool:
+    name = f"migration {migration.version}: {migration.description}"
+    async with db.transaction(name) as conn:
+        await _lock(conn, db.engine)
+        found = await _read_version(conn)  # another instance may have got here first
+        _refuse_newer(found, supported)
+        if found >= migration.version:
+            return False
+        await migration.apply(conn, db.engine)
+        await conn.execute(
+            "INSERT INTO schema_version (version, description, applied_at) VALUES ($1, $2, $3)",
+            migration.version,
+            migration.description,
+            to_timestamp(now),
+        )
+    log.info("storage: applied migration %d (%s)", migration.version, migration.description)
+    return True
+
+
+def _refuse_newer(found: int, supported: int) -> None:
+    if found > supported:
+        raise DatabaseTooNew(found, supported)
+
+
+async def _lock(conn: Connection, engine: Engine) -> None:
+    """Serialise migrations between instances (SQLite: BEGIN IMMEDIATE already does)."""
+    if engine == "postgres":
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK_KEY)
+
+
+async def _read_version(conn: Connection) -> int:
+    return int(await conn.fetchval("SELECT COALESCE(MAX(version), 0) FROM schema_version"))
+
+
+async def _version_table_exists(conn: Connection, engine: Engine) -> bool:
+    if engine == "postgres":
+        sql = "SELECT to_regclass('schema_version') IS NOT NULL"
+    else:
+        sql = (
+            "SELECT COUNT(*) > 0 FROM sqlite_master"
+            " WHERE type = 'table' AND name = 'schema_version'"
+        )
+    return bool(await conn.fetchval(sql))

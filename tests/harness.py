@@ -1,0 +1,83 @@
+"""Drive the real Application against the emulator and read what the bot sent."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from pydantic import SecretStr
+from telegram import Update
+
+from bot.app import build_application
+from bot.clock import ManualClock
+from bot.context import BotApplication, BotContext, services_of
+from bot.emulator import BotApiEmulator
+from bot.i18n import Translator
+from bot.settings import Settings
+from storage import Store
+
+
+class Harness:
+    def __init__(self, app: BotApplication, api: BotApiEmulator, clock: ManualClock) -> None:
+        self.app, self.api, self.clock = app, api, clock
+
+    @property
+    def store(self) -> Store:
+        store = services_of(self.app).store
+        assert store is not None
+        return store
+
+    def translations(self, language: str) -> Translator:
+        return services_of(self.app).translations(language)
+
+    async def deliver(self, update: dict[str, Any]) -> None:
+        """Process one update to the end, exactly as polling or a webhook would."""
+        await self.app.process_update(Update.de_json(update, self.app.bot))
+
+    async def private(self, user_id: int, text: str) -> None:
+        await self.deliver(self.api.private_message(user_id, text))
+
+    async def group(self, chat_id: int, user_id: int, text: str) -> None:
+        await self.deliver(self.api.group_message(chat_id, user_id, text))
+
+    async def press(self, user_id: int, message: dict[str, Any], data: str) -> None:
+        await self.deliver(self.api.press_button(user_id, message, data))
+
+    async def run_job(self, name: str) -> None:
+        assert self.app.job_queue is not None
+        (job,) = self.app.job_queue.get_jobs_by_name(name)
+        await job.run(self.app)
+
+    def texts(self, chat_id: int) -> list[str]:
+        return [m.get("text") or m.get("caption") or "" for m in self.api.sent_messages(chat_id)]
+
+    def last(self, chat_id: int) -> dict[str, Any]:
+        messages = self.api.sent_messages(chat_id)
+        assert messages, f"the bot sent nothing to chat {chat_id}"
+        return messages[-1]
+
+    def buttons(self, message: dict[str, Any]) -> list[dict[str, Any]]:
+        rows = message.get("reply_markup", {}).get("inline_keyboard", [])
+        return [button for row in rows for button in row]
+
+    def context(self) -> BotContext:
+        return BotContext(self.app)
+
+
+@asynccontextmanager
+async def running_bot(
+    settings: Settings, api: BotApiEmulator, clock: ManualClock
+) -> AsyncIterator[Harness]:
+    app = build_application(settings, SecretStr(api.token), clock=clock)
+    await app.initialize()
+    assert app.post_init is not None
+    await app.post_init(app)
+    await app.start()
+    try:
+        yield Harness(app, api, clock)
+    finally:
+        await app.stop()
+        if app.post_shutdown is not None:
+            await app.post_shutdown(app)
+        await app.shutdown()

@@ -1,0 +1,233 @@
+"""ChatRepository, on both engines."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+
+from storage import Chat, IntegrityError, Store
+
+GROUP = -1001234567890  # supergroup ids are beyond 32 bits
+OLD_GROUP = -456789012  # a basic group, before it became a supergroup
+STAFF = -1009876543210
+
+
+async def test_an_unknown_chat_is_none(store: Store) -> None:
+    assert await store.chats.get(GROUP) is None
+
+
+async def test_register_stores_and_returns_the_chat(store: Store, now: datetime) -> None:
+    chat = await store.chats.register(GROUP, "peer_group", "Uusimaa", "fi", now)
+    assert chat == Chat(GROUP, "peer_group", "Uusimaa", "fi", now)
+    assert await store.chats.get(GROUP) == chat
+
+
+async def test_registering_again_updates_the_registration(store: Store, now: datetime) -> None:
+    await store.chats.register(GROUP, "peer_group", "Uusimaa", "fi", now)
+    later = now + timedelta(days=1)
+    chat = await store.chats.register(GROUP, "staff", "Lappi", None, later)
+    assert chat == Chat(GROUP, "staff", "Lappi", None, later)
+    assert await store.chats.get(GROUP) == chat
+    assert await store.chats.list() == [chat]
+
+
+async def test_an_unknown_kind_is_refused(store: Store, now: datetime) -> None:
+    bad_kind: Any = "party"
+    with pytest.raises(ValueError, match="peer_group, staff"):
+        await store.chats.register(GROUP, bad_kind, "Uusimaa", "fi", now)
+    assert await store.chats.get(GROUP) is None
+
+
+async def test_the_database_itself_refuses_an_unknown_kind(store: Store) -> None:
+    with pytest.raises(IntegrityError):
+        await store.db.execute(
+            "INSERT INTO chats (chat_id, kind, region, registered_at) VALUES ($1, $2, $3, $4)",
+            GROUP,
+            "party",
+            "Uusimaa",
+            0,
+        )
+
+
+async def test_registering_removes_the_unregistered_row(store: Store, now: datetime) -> None:
+    assert await store.chats.first_sighting(GROUP, now) is True
+    await store.chats.register(GROUP, "peer_group", "Uusimaa", "fi", now)
+    assert await store.chats.take_unregistered_seen_before(now + timedelta(days=365)) == []
+
+
+async def test_unregister(store: Store, now: datetime) -> None:
+    await store.chats.register(GROUP, "peer_group", "Uusimaa", "fi", now)
+    assert await store.chats.unregister(GROUP) is True
+    assert await store.chats.get(GROUP) is None
+    assert await store.chats.unregister(GROUP) is False
+
+
+async def test_list_is_ordered_by_region_then_id(store: Store, now: datetime) -> None:
+    await store.chats.register(-3, "peer_group", "Pirkanmaa", "fi", now)
+    await store.chats.register(-1, "staff", "Uusimaa", "fi", now)
+    await store.chats.register(-5, "peer_group", "Uusimaa", "sv", now)
+    await store.chats.register(-2, "peer_group", "Lappi", "se", now)
+    listed = await store.chats.list()
+    assert [(c.region, c.chat_id) for c in listed] == [
+        ("Lappi", -2),
+        ("Pirkanmaa", -3),
+        ("Uusimaa", -5),
+        ("Uusimaa", -1),
+    ]
+    assert [c.chat_id for c in await store.chats.list("peer_group")] == [-2, -3, -5]
+    assert [c.chat_id for c in await store.chats.list(kind="staff")] == [-1]
+
+
+async def test_list_of_nothing_is_empty(store: Store) -> None:
+    assert await store.chats.list() == []
+    assert await store.chats.list("staff") == []
+
+
+async def test_count_by_kind_includes_every_kind(store: Store, now: datetime) -> None:
+    assert await store.chats.count_by_kind() == {"peer_group": 0, "staff": 0}
+    await store.chats.register(-1, "peer_group", "Uusimaa", "fi", now)
+    await store.chats.register(-2, "peer_group", "Lappi", "se", now)
+    await store.chats.register(-3, "staff", "Uusimaa", None, now)
+    assert await store.chats.count_by_kind() == {"peer_group": 2, "staff": 1}
+
+
+# --- move ------------------------------------------------------------------------------------
+
+
+async def test_move_keeps_the_whole_registration(store: Store, now: datetime) -> None:
+    await store.chats.register(OLD_GROUP, "peer_group", "Kainuu", "sv", now)
+    assert await store.chats.move(OLD_GROUP, GROUP) is True
+    assert await store.chats.get(OLD_GROUP) is None
+    assert await store.chats.get(GROUP) == Chat(GROUP, "peer_group", "Kainuu", "sv", now)
+
+
+async def test_move_is_idempotent(store: Store, now: datetime) -> None:
+    await store.chats.register(OLD_GROUP, "peer_group", "Kainuu", "sv", now)
+    assert await store.chats.move(OLD_GROUP, GROUP) is True
+    assert await store.chats.move(OLD_GROUP, GROUP) is False
+    assert await store.chats.get(GROUP) == Chat(GROUP, "peer_group", "Kainuu", "sv", now)
+    assert await store.chats.count_by_kind() == {"peer_group": 1, "staff": 0}
+
+
+async def test_move_of_an_unknown_chat_does_nothing(store: Store, now: datetime) -> None:
+    await store.chats.register(STAFF, "staff", "Uusimaa", "fi", now)
+    assert await store.chats.move(OLD_GROUP, GROUP) is False
+    assert await store.chats.move(STAFF, STAFF) is False
+    assert await store.chats.list() == [Chat(STAFF, "staff", "Uusimaa", "fi", now)]
+
+
+async def test_move_onto_a_registered_id_keeps_the_newer_registration(
+    store: Store, now: datetime
+) -> None:
+    later = now + timedelta(hours=1)
+    await store.chats.register(OLD_GROUP, "peer_group", "Kainuu", "sv", now)
+    await store.chats.register(GROUP, "peer_group", "Lappi", None, later)
+    assert await store.chats.move(OLD_GROUP, GROUP) is True
+    assert await store.chats.get(OLD_GROUP) is None
+    # The newer registration wins; the language it lacked comes from the old one.
+    assert await store.chats.get(GROUP) == Chat(GROUP, "peer_group", "Lappi", "sv", later)
+
+
+async def test_move_removes_a_sighting_of_the_new_id(store: Store, now: datetime) -> None:
+    # The bot saw the new supergroup before it heard about the migration.
+    await store.chats.register(OLD_GROUP, "peer_group", "Kainuu", "sv", now)
+    assert await store.chats.first_sighting(GROUP, now) is True
+    assert await store.chats.move(OLD_GROUP, GROUP) is True
+    assert await store.chats.take_unregistered_seen_before(now + timedelta(days=365)) == []
+    assert await store.chats.get(GROUP) == Chat(GROUP, "peer_group", "Kainuu", "sv", now)
+
+
+async def test_move_carries_an_unregistered_group(store: Store, now: datetime) -> None:
+    assert await store.chats.first_sighting(OLD_GROUP, now) is True
+    assert await store.chats.move(OLD_GROUP, GROUP) is True
+    assert await store.chats.move(OLD_GROUP, GROUP) is False
+    # Already seen under its old id: no second one-time note, and the clock keeps running.
+    assert await store.chats.first_sighting(GROUP, now + timedelta(days=1)) is False
+    assert await store.chats.first_sighting(OLD_GROUP, now + timedelta(days=1)) is True
+    await store.chats.forget_unregistered(OLD_GROUP)
+    assert await store.chats.take_unregistered_seen_before(now + timedelta(seconds=1)) == [GROUP]
+
+
+async def test_move_of_a_sighting_keeps_the_earliest_one(store: Store, now: datetime) -> None:
+    assert await store.chats.first_sighting(OLD_GROUP, now) is True
+    assert await store.chats.first_sighting(GROUP, now + timedelta(hours=2)) is True
+    assert await store.chats.move(OLD_GROUP, GROUP) is True
+    assert await store.chats.take_unregistered_seen_before(now + timedelta(hours=1)) == [GROUP]
+
+
+async def test_move_of_a_sighting_onto_a_registered_id(store: Store, now: datetime) -> None:
+    await store.chats.register(GROUP, "peer_group", "Lappi", "fi", now)
+    assert await store.chats.first_sighting(OLD_GROUP, now) is True
+    assert await store.chats.move(OLD_GROUP, GROUP) is True
+    assert await store.chats.take_unregistered_seen_before(now + timedelta(days=365)) == []
+    assert await store.chats.get(GROUP) == Chat(GROUP, "peer_group", "Lappi", "fi", now)
+
+
+# --- unregistered groups -------------------------------------------------------------------
+
+
+async def test_first_sighting_is_true_once(store: Store, now: datetime) -> None:
+    assert await store.chats.first_sighting(GROUP, now) is True
+    assert await store.chats.first_sighting(GROUP, now + timedelta(minutes=1)) is False
+    assert await store.chats.first_sighting(GROUP - 1, now) is True
+
+
+async def test_first_sighting_is_true_once_even_when_concurrent(
+    store: Store, now: datetime
+) -> None:
+    results = await asyncio.gather(*(store.chats.first_sighting(GROUP, now) for _ in range(20)))
+    assert results.count(True) == 1
+
+
+async def test_a_registered_group_is_never_sighted(store: Store, now: datetime) -> None:
+    await store.chats.register(GROUP, "staff", "Uusimaa", "fi", now)
+    assert await store.chats.first_sighting(GROUP, now) is False
+    assert await store.chats.take_unregistered_seen_before(now + timedelta(days=365)) == []
+
+
+async def test_forget_unregistered_allows_a_new_first_sighting(
+    store: Store, now: datetime
+) -> None:
+    await store.chats.first_sighting(GROUP, now)
+    await store.chats.forget_unregistered(GROUP)
+    await store.chats.forget_unregistered(GROUP)  # forgetting twice is fine
+    assert await store.chats.take_unregistered_seen_before(now + timedelta(days=1)) == []
+    assert await store.chats.first_sighting(GROUP, now) is True
+
+
+async def test_take_returns_groups_seen_before_the_cutoff_once(
+    store: Store, now: datetime
+) -> None:
+    await store.chats.first_sighting(-3, now - timedelta(days=3))
+    await store.chats.first_sighting(-1, now - timedelta(days=2))
+    await store.chats.first_sighting(-2, now)  # exactly at the cutoff: not before it
+    await store.chats.first_sighting(-4, now + timedelta(days=1))
+    assert await store.chats.take_unregistered_seen_before(now) == [-3, -1]
+    assert await store.chats.take_unregistered_seen_before(now) == []
+    later = now + timedelta(days=2)
+    assert await store.chats.take_unregistered_seen_before(later) == [-4, -2]
+
+
+async def test_concurrent_takes_share_out_each_group_once(store: Store, now: datetime) -> None:
+    ids = [GROUP - n for n in range(10)]
+    for chat_id in ids:
+        await store.chats.first_sighting(chat_id, now)
+    cutoff = now + timedelta(seconds=1)
+    taken = await asyncio.gather(
+        *(store.chats.take_unregistered_seen_before(cutoff) for _ in range(4))
+    )
+    flat = [chat_id for batch in taken for chat_id in batch]
+    assert sorted(flat) == sorted(ids)
+
+
+async def test_a_registered_group_is_never_taken(store: Store, now: datetime) -> None:
+    # Even if a sighting row slipped in for a registered group, it is not handed out.
+    await store.chats.register(GROUP, "peer_group", "Uusimaa", "fi", now)
+    await store.db.execute(
+        "INSERT INTO unregistered_chats (chat_id, first_seen_at) VALUES ($1, $2)", GROUP, 0
+    )
+    assert await store.chats.take_unregistered_seen_before(now) == []
+    assert await store.db.fetchval("SELECT COUNT(*) FROM unregistered_chats") == 0

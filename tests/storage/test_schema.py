@@ -1,0 +1,70 @@
+"""The migrated schema, column by column, on both engines.
+
+This list is deliberately explicit: adding a table or a column makes this test fail until
+the list is updated. New columns that can hold personal data must be covered by export and
+erasure — check that before you add them here.
+"""
+
+from __future__ import annotations
+
+from storage import Store
+
+# table -> [(column, declared type, nullable)] in column order
+EXPECTED_SCHEMA: dict[str, list[tuple[str, str, bool]]] = {
+    "chats": [
+        ("chat_id", "bigint", False),
+        ("kind", "text", False),
+        ("region", "text", False),
+        ("language", "text", True),
+        ("registered_at", "bigint", False),
+    ],
+    "members": [
+        ("user_id", "bigint", False),
+        ("language", "text", True),
+        ("started_at", "bigint", True),
+        ("reachable", "boolean", False),
+    ],
+    "schema_version": [
+        ("version", "integer", False),
+        ("description", "text", False),
+        ("applied_at", "bigint", False),
+    ],
+    "unregistered_chats": [
+        ("chat_id", "bigint", False),
+        ("first_seen_at", "bigint", False),
+    ],
+}
+
+_SQLITE_COLUMNS = """
+    SELECT m.name AS table_name, c.name AS column_name, lower(c.type) AS data_type,
+           c."notnull" = 0 AS nullable
+    FROM sqlite_master AS m JOIN pragma_table_info(m.name) AS c
+    WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'
+    ORDER BY m.name, c.cid
+"""
+
+_POSTGRES_COLUMNS = """
+    SELECT table_name, column_name, data_type, is_nullable = 'YES' AS nullable
+    FROM information_schema.columns
+    WHERE table_schema = current_schema()
+    ORDER BY table_name, ordinal_position
+"""
+
+
+async def _schema(store: Store) -> dict[str, list[tuple[str, str, bool]]]:
+    sql = _SQLITE_COLUMNS if store.db.engine == "sqlite" else _POSTGRES_COLUMNS
+    schema: dict[str, list[tuple[str, str, bool]]] = {}
+    for row in await store.db.fetch(sql):
+        column = (row["column_name"], row["data_type"], bool(row["nullable"]))
+        schema.setdefault(row["table_name"], []).append(column)
+    return schema
+
+
+async def test_the_schema_is_exactly_the_expected_one(store: Store) -> None:
+    assert await _schema(store) == EXPECTED_SCHEMA
+
+
+async def test_nothing_identifying_is_stored(store: Store) -> None:
+    columns = {name for table in (await _schema(store)).values() for name, _, _ in table}
+    for forbidden in ("name", "first_name", "last_name", "username", "text", "phone"):
+        assert forbidden not in columns

@@ -1,0 +1,50 @@
+"""The Store and the package's public names."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import storage
+from storage import LATEST_VERSION, Store
+from storage.chats import ChatRepository
+from storage.members import MemberRepository
+
+
+def test_the_package_exports_its_api() -> None:
+    for name in (
+        "Database",
+        "Store",
+        "Member",
+        "Chat",
+        "ChatKind",
+        "DatabaseTooNew",
+        "IntegrityError",
+        "LATEST_VERSION",
+    ):
+        assert name in storage.__all__
+        assert hasattr(storage, name)
+
+
+async def test_open_migrate_and_close(db_url: str, now: datetime, engine: str) -> None:
+    store = await Store.open(db_url)
+    try:
+        assert store.db.engine == engine
+        assert isinstance(store.members, MemberRepository)
+        assert isinstance(store.chats, ChatRepository)
+        assert await store.migrate(now) == list(range(1, LATEST_VERSION + 1))
+        assert await store.migrate(now) == []
+    finally:
+        await store.close()
+
+
+async def test_data_survives_reopening(db_url: str, now: datetime) -> None:
+    async with await Store.open(db_url) as store:
+        await store.migrate(now)
+        await store.members.set_language(42, "en")
+        await store.chats.register(-1001234567890, "staff", "Uusimaa", "fi", now)
+    async with await Store.open(db_url) as store:
+        assert await store.migrate(now) == []
+        member = await store.members.get(42)
+        assert member is not None
+        assert member.language == "en"
+        assert [chat.chat_id for chat in await store.chats.list()] == [-1001234567890]
