@@ -188,3 +188,19 @@ async def test_the_real_command_polls_answers_and_stops_on_sigterm(
         _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
     assert process.returncode == 0, stderr.decode()
     assert api.token not in stderr.decode()
+
+
+def test_a_database_from_a_newer_version_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    import sqlite3
+
+    config = write(tmp_path / "c.toml", f'[storage]\nurl = "sqlite:///{tmp_path}/bot.db"\n')
+    assert main(["--config", str(config), "migrate"]) == 0
+    with sqlite3.connect(tmp_path / "bot.db") as connection:
+        connection.execute(
+            "INSERT INTO schema_version VALUES (?, 'from the future', 0)", (LATEST_VERSION + 1,)
+        )
+    capsys.readouterr()
+    assert main(["--config", str(config), "migrate"]) == 2
+    assert "newer vertaisbot" in capsys.readouterr().err
