@@ -24,8 +24,8 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 
 # Refresh the catalogues after changing messages in the code; then translate what is new.
 messages: $(VENV)/.installed
-	$(BIN)/pybabel extract --no-location --omit-header -o locales/vertaisbot.pot bot handlers
-	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete -i locales/vertaisbot.pot -d locales -D vertaisbot
+	$(BIN)/pybabel extract --no-location --omit-header --no-wrap -o locales/vertaisbot.pot bot handlers
+	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete --no-wrap -i locales/vertaisbot.pot -d locales -D vertaisbot
 	rm locales/vertaisbot.pot
 
 clean:

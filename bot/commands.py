@@ -16,11 +16,17 @@ from bot.i18n import N_, Translations, Translator
 PRIVATE = (
     ("start", N_("Welcome and what I can do")),
     ("help", N_("What you can do here")),
+    ("rules", N_("The rules of your group")),
     ("language", N_("Choose your language")),
 )
-GROUP = (("help", N_("What I do in this group")),)
-ADMINS = (
+GROUP = (
     ("help", N_("What I do in this group")),
+    ("rules", N_("The group's rules")),
+)
+ADMINS = (
+    *GROUP,
+    ("setrules", N_("Change the group's rules")),
+    ("groupsettings", N_("The group's settings")),
     ("setup", N_("Register this group (organisation admins)")),
 )
 MENUS: tuple[tuple[BotCommandScope, tuple[tuple[str, str], ...]], ...] = (

@@ -10,7 +10,7 @@ from telegram import Update
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.clock import Clock
-from bot.i18n import Translations, Translator
+from bot.i18n import Translations, Translator, resolve_language
 from bot.settings import Settings
 
 if TYPE_CHECKING:
@@ -89,6 +89,13 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
     def member_t(self) -> Translator:
         """The member's own language, for private answers sent from a group."""
         return self.translator(self.member_language)
+
+    def member_translator(self, member: Member | None) -> Translator:
+        """For messages the bot starts itself: the member's choice, else their app's language."""
+        if member is None:
+            return self.translator(None)
+        default = self.settings.bot.default_language
+        return self.translator(resolve_language(member.language, member.app_language, default))
 
     def translator(self, language: str | None) -> Translator:
         return self.services.translations(language or self.settings.bot.default_language)

@@ -9,7 +9,6 @@ from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.context import BotContext
-from bot.i18n import resolve_language
 
 log = logging.getLogger("vertaisbot.errors")
 
@@ -48,15 +47,7 @@ async def _apologise(update: Update, context: BotContext) -> None:
         return
     try:
         # The error handler gets a fresh context, so the language is looked up again here.
-        member = await context.store.members.get(chat.id)
-        user = update.effective_user
-        t = context.translator(
-            resolve_language(
-                member.language if member else None,
-                user.language_code if user else None,
-                context.settings.bot.default_language,
-            )
-        )
+        t = context.member_translator(await context.store.members.get(chat.id))
         await context.bot.send_message(
             chat.id, t.gettext("Sorry, something went wrong on my side. Please try again.")
         )

@@ -85,6 +85,7 @@ class BotSettings(_Section):
     timezone: str = "Europe/Helsinki"
     admins: list[int] = Field(default_factory=list)
     leave_unregistered_after_hours: int = Field(default=24, ge=1, le=24 * 30)
+    join_request_timeout_hours: int = Field(default=24, ge=1, le=24 * 30)
 
     @field_validator("timezone")
     @classmethod

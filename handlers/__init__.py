@@ -3,10 +3,32 @@
 from __future__ import annotations
 
 from bot.context import BotApplication
-from handlers import chats, language, members, setup, start
+from handlers import (
+    chats,
+    goodbye,
+    groupsettings,
+    joining,
+    joining_flow,
+    language,
+    members,
+    rules,
+    setup,
+    start,
+)
 
 # Cross-cutting modules first: they run in negative groups before every feature.
-FEATURES = (members, chats, start, language, setup)
+FEATURES = (
+    members,
+    chats,
+    start,
+    language,
+    setup,
+    rules,
+    joining,
+    joining_flow,
+    groupsettings,
+    goodbye,
+)
 
 
 def register_all(app: BotApplication) -> None:

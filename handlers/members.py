@@ -28,11 +28,22 @@ def register(app: BotApplication) -> None:
 
 
 async def note_private_contact(
-    members: MemberRepository, user_id: int, member: Member | None, now: datetime
+    members: MemberRepository,
+    user_id: int,
+    member: Member | None,
+    now: datetime,
+    app_language: str | None,
 ) -> Member:
-    """A person writing to the bot privately has started it, so we can reach them."""
+    """A person writing to the bot privately has started it, so we can reach them.
+
+    Their app language is kept too, for messages the bot starts on its own (reminders).
+    """
+    spoken = resolve_language(None, app_language, "") or None
     if member is None or not member.reachable or member.started_at is None:
-        return await members.mark_started(user_id, now)
+        member = await members.mark_started(user_id, now)
+    if member.app_language != spoken:
+        await members.set_app_language(user_id, spoken)
+        member = await members.get(user_id) or member
     return member
 
 
@@ -59,7 +70,7 @@ async def identify(update: Update, context: BotContext) -> None:
         writes_privately = update.message is not None or update.callback_query is not None
         if chat is not None and chat.type == ChatType.PRIVATE and writes_privately:
             context.member = await note_private_contact(
-                members, user.id, context.member, context.clock.now()
+                members, user.id, context.member, context.clock.now(), user.language_code
             )
     if chat is not None and in_group:
         context.registered_chat = await context.store.chats.get(chat.id)

@@ -6,12 +6,12 @@ import re
 from enum import Enum
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ChatMemberStatus, ChatType
-from telegram.error import TelegramError
+from telegram.constants import ChatType
 from telegram.ext import CallbackQueryHandler, CommandHandler
 from telegram.helpers import create_deep_linked_url
 
 from bot.context import BotApplication, BotContext, DeepLinkHandler, services_of
+from bot.facilitators import is_facilitator
 from bot.i18n import Translator
 
 _PAYLOAD = re.compile(r"^([A-Za-z0-9_]{1,32})(?:-([A-Za-z0-9_-]{0,31}))?$")
@@ -87,19 +87,6 @@ def welcome_buttons(t: Translator) -> InlineKeyboardMarkup:
     )
 
 
-async def is_facilitator(context: BotContext, user_id: int, group_id: int | None) -> bool:
-    """Organisation admins everywhere; a group's Telegram administrators in that group."""
-    if user_id in context.settings.bot.admins:
-        return True
-    if group_id is None:
-        return False
-    try:
-        member = await context.bot.get_chat_member(group_id, user_id)
-    except TelegramError:
-        return False
-    return member.status in (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
-
-
 async def on_help(update: Update, context: BotContext) -> None:
     chat, user, message = update.effective_chat, update.effective_user, update.effective_message
     if chat is None or user is None or message is None:
@@ -134,6 +121,7 @@ def help_text(t: Translator, who: Audience) -> str:
     member_private = t.gettext(
         "Here is what you can do with me:\n"
         "/start – the welcome message\n"
+        "/rules – the rules of your group\n"
         "/language – choose the language I use with you\n"
         "/help – this list\n\n"
         "Everything here stays between you and me."
@@ -150,7 +138,9 @@ def help_text(t: Translator, who: Audience) -> str:
         "/setup group REGION – register this group as a peer group of the region "
         "(organisation admins only)\n"
         "/setup staff REGION – register this chat as the region's staff chat\n"
-        "/setup – show how this chat is registered"
+        "/setup – show how this chat is registered\n"
+        "/setrules – change the group's rules (group administrators)\n"
+        "/groupsettings – the joining gate and tidying of join notices"
     )
     if who is Audience.FACILITATOR_PRIVATE:
         return f"{member_private}\n\n{facilitator}"

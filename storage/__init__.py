@@ -2,7 +2,7 @@
 
 from storage.database import Connection, Database, Engine, IntegrityError, Row
 from storage.migrations import LATEST_VERSION, DatabaseTooNew
-from storage.models import Chat, ChatKind, Member
+from storage.models import Chat, ChatKind, Consent, JoinVia, Member, PendingJoin, Rules, RulesDraft
 from storage.store import Store
 
 __all__ = [
@@ -10,11 +10,16 @@ __all__ = [
     "Chat",
     "ChatKind",
     "Connection",
+    "Consent",
     "Database",
     "DatabaseTooNew",
     "Engine",
     "IntegrityError",
+    "JoinVia",
     "Member",
+    "PendingJoin",
     "Row",
+    "Rules",
+    "RulesDraft",
     "Store",
 ]

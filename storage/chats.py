@@ -8,7 +8,41 @@ from datetime import datetime
 from storage.database import Connection, Database
 from storage.models import CHAT_KINDS, Chat, ChatKind, is_chat_kind, to_timestamp
 
-_COLUMNS = "chat_id, kind, region, language, registered_at"
+_COLUMNS = "chat_id, kind, region, language, registered_at, join_gate, hide_service_messages"
+
+# What else is kept under a group's id, and follows the group to its new id. A row whose key
+# is already taken under the new id stays behind, and is then deleted: the new id's row wins.
+# (rules_texts follow their rules_versions row: ON UPDATE CASCADE, ON DELETE CASCADE.)
+_MOVE_ROWS = (
+    """
+    UPDATE rules_versions SET chat_id = $2
+    WHERE chat_id = $1 AND version NOT IN (SELECT version FROM rules_versions WHERE chat_id = $2)
+    RETURNING chat_id
+    """,
+    "UPDATE rules_drafts SET chat_id = $2 WHERE chat_id = $1 RETURNING chat_id",
+    """
+    UPDATE consents SET chat_id = $2
+    WHERE chat_id = $1 AND user_id NOT IN (SELECT user_id FROM consents WHERE chat_id = $2)
+    RETURNING chat_id
+    """,
+    """
+    UPDATE pending_joins SET chat_id = $2
+    WHERE chat_id = $1 AND user_id NOT IN (SELECT user_id FROM pending_joins WHERE chat_id = $2)
+    RETURNING chat_id
+    """,
+    """
+    UPDATE missing_rights SET chat_id = $2
+    WHERE chat_id = $1
+        AND right_name NOT IN (SELECT right_name FROM missing_rights WHERE chat_id = $2)
+    RETURNING chat_id
+    """,
+)
+_DROP_LEFT_BEHIND = (
+    "DELETE FROM rules_versions WHERE chat_id = $1 RETURNING chat_id",
+    "DELETE FROM consents WHERE chat_id = $1 RETURNING chat_id",
+    "DELETE FROM pending_joins WHERE chat_id = $1 RETURNING chat_id",
+    "DELETE FROM missing_rights WHERE chat_id = $1 RETURNING chat_id",
+)
 
 
 class ChatRepository:
@@ -22,7 +56,10 @@ class ChatRepository:
     async def register(
         self, chat_id: int, kind: ChatKind, region: str, language: str | None, at: datetime
     ) -> Chat:
-        """Register (or re-register) a group; it is no longer an unregistered one."""
+        """Register (or re-register) a group; it is no longer an unregistered one.
+
+        A new registration has the default options; a re-registration keeps the options.
+        """
         if not is_chat_kind(kind):
             raise ValueError(f"chat kind must be one of {', '.join(CHAT_KINDS)}, not {kind!r}")
         async with self._db.transaction("register chat") as conn:
@@ -73,16 +110,65 @@ class ChatRepository:
     async def move(self, old_chat_id: int, new_chat_id: int) -> bool:
         """A group became a supergroup with a new id: move what we know to the new id.
 
-        Idempotent. If the new id is already registered, its registration wins (it is the
-        newer one) and only a missing language is taken from the old one. Returns whether
-        anything was stored under the old id.
+        Idempotent. The registration (with its options), rules, rules drafts, consents,
+        pending joins and missing rights all move. If the new id is already registered, its
+        registration and options win (it is the newer one) and only a missing language is
+        taken from the old one; likewise a rules version, consent, pending join or missing
+        right already stored under the new id wins over the old id's. Nothing is left under
+        the old id. Returns whether anything was stored under the old id.
         """
         if old_chat_id == new_chat_id:
             return False
         async with self._db.transaction("move chat") as conn:
             moved_registration = await _move_registration(conn, old_chat_id, new_chat_id)
             moved_sighting = await _move_sighting(conn, old_chat_id, new_chat_id)
-        return moved_registration or moved_sighting
+            moved_rows = await _move_rows(conn, old_chat_id, new_chat_id)
+        return moved_registration or moved_sighting or moved_rows
+
+    async def set_options(
+        self,
+        chat_id: int,
+        *,
+        join_gate: bool | None = None,
+        hide_service_messages: bool | None = None,
+    ) -> Chat | None:
+        """Change the given options (None leaves one as it is); None if not registered."""
+        row = await self._db.fetchrow(
+            f"""
+            UPDATE chats SET
+                join_gate = COALESCE($2, join_gate),
+                hide_service_messages = COALESCE($3, hide_service_messages)
+            WHERE chat_id = $1
+            RETURNING {_COLUMNS}
+            """,
+            chat_id,
+            join_gate,
+            hide_service_messages,
+        )
+        return None if row is None else Chat._from_row(row)
+
+    async def first_missing_right(self, chat_id: int, name: str, at: datetime) -> bool:
+        """Note that the bot lacks right ``name`` in a group; True only the first time.
+
+        Atomic across instances, so facilitators are told once, until clear_missing_right.
+        """
+        row = await self._db.fetchrow(
+            """
+            INSERT INTO missing_rights (chat_id, right_name, noted_at) VALUES ($1, $2, $3)
+            ON CONFLICT (chat_id, right_name) DO NOTHING
+            RETURNING chat_id
+            """,
+            chat_id,
+            name,
+            to_timestamp(at),
+        )
+        return row is not None
+
+    async def clear_missing_right(self, chat_id: int, name: str) -> None:
+        """The bot has the right again: a later lack of it is news again."""
+        await self._db.execute(
+            "DELETE FROM missing_rights WHERE chat_id = $1 AND right_name = $2", chat_id, name
+        )
 
     async def first_sighting(self, chat_id: int, at: datetime) -> bool:
         """Record an unregistered group; True only the first time (across all instances).
@@ -124,15 +210,14 @@ class ChatRepository:
 
 async def _move_registration(conn: Connection, old_chat_id: int, new_chat_id: int) -> bool:
     old = await conn.fetchrow(
-        "DELETE FROM chats WHERE chat_id = $1 RETURNING kind, region, language, registered_at",
-        old_chat_id,
+        f"DELETE FROM chats WHERE chat_id = $1 RETURNING {_COLUMNS}", old_chat_id
     )
     if old is None:
         return False
     await conn.execute(
-        """
-        INSERT INTO chats (chat_id, kind, region, language, registered_at)
-        VALUES ($1, $2, $3, $4, $5)
+        f"""
+        INSERT INTO chats ({_COLUMNS})
+        VALUES ($1, $2, $3, $4, $5, $6, $7)
         ON CONFLICT (chat_id) DO UPDATE SET language = COALESCE(chats.language, excluded.language)
         """,
         new_chat_id,
@@ -140,8 +225,20 @@ async def _move_registration(conn: Connection, old_chat_id: int, new_chat_id: in
         old["region"],
         old["language"],
         old["registered_at"],
+        old["join_gate"],
+        old["hide_service_messages"],
     )
     return True
+
+
+async def _move_rows(conn: Connection, old_chat_id: int, new_chat_id: int) -> bool:
+    """Move rules, drafts, consents, pending joins and missing rights; whether there were any."""
+    found = False
+    for sql in _MOVE_ROWS:
+        found = bool(await conn.fetch(sql, old_chat_id, new_chat_id)) or found
+    for sql in _DROP_LEFT_BEHIND:
+        found = bool(await conn.fetch(sql, old_chat_id)) or found
+    return found
 
 
 async def _move_sighting(conn: Connection, old_chat_id: int, new_chat_id: int) -> bool:

@@ -7,7 +7,7 @@ from datetime import datetime
 from storage.database import Database
 from storage.models import Member, to_timestamp
 
-_COLUMNS = "user_id, language, started_at, reachable"
+_COLUMNS = "user_id, language, started_at, reachable, app_language"
 
 
 class MemberRepository:
@@ -46,6 +46,17 @@ class MemberRepository:
         )
         assert row is not None  # an upsert with RETURNING always returns its row
         return Member._from_row(row)
+
+    async def set_app_language(self, user_id: int, language: str | None) -> None:
+        """Remember the app language Telegram reports (only one we speak, or None)."""
+        await self._db.execute(
+            """
+            INSERT INTO members (user_id, app_language) VALUES ($1, $2)
+            ON CONFLICT (user_id) DO UPDATE SET app_language = excluded.app_language
+            """,
+            user_id,
+            language,
+        )
 
     async def set_reachable(self, user_id: int, reachable: bool) -> None:
         """Whether the bot may message the member privately; creates the member if needed."""

@@ -76,8 +76,92 @@ async def _v1_initial_tables(conn: Connection, engine: Engine) -> None:
     )
 
 
+async def _v2_join_gate_rules_and_consents(conn: Connection, engine: Engine) -> None:
+    # The language of the member's Telegram app (one we speak), for messages the bot starts.
+    await conn.execute("ALTER TABLE members ADD COLUMN app_language TEXT NULL")
+    # New members must agree to the rules first; "X joined/left" messages are deleted.
+    await conn.execute("ALTER TABLE chats ADD COLUMN join_gate BOOLEAN NOT NULL DEFAULT TRUE")
+    await conn.execute(
+        "ALTER TABLE chats ADD COLUMN hide_service_messages BOOLEAN NOT NULL DEFAULT TRUE"
+    )
+    # Published rules: version 0 is the default rules and has no rows.
+    await conn.execute(
+        """
+        CREATE TABLE rules_versions (
+            chat_id BIGINT NOT NULL,
+            version INTEGER NOT NULL,
+            created_at BIGINT NOT NULL,
+            PRIMARY KEY (chat_id, version)
+        )
+        """
+    )
+    # language: fi, sv, se, en, or '*' for the same text in every language.
+    await conn.execute(
+        """
+        CREATE TABLE rules_texts (
+            chat_id BIGINT NOT NULL,
+            version INTEGER NOT NULL,
+            language TEXT NOT NULL,
+            body TEXT NOT NULL,
+            PRIMARY KEY (chat_id, version, language),
+            FOREIGN KEY (chat_id, version) REFERENCES rules_versions (chat_id, version)
+                ON DELETE CASCADE ON UPDATE CASCADE
+        )
+        """
+    )
+    await conn.execute(
+        """
+        CREATE TABLE rules_drafts (
+            draft_id TEXT NOT NULL PRIMARY KEY,
+            chat_id BIGINT NOT NULL,
+            language TEXT NOT NULL,
+            body TEXT NOT NULL,
+            created_at BIGINT NOT NULL
+        )
+        """
+    )
+    await conn.execute(
+        """
+        CREATE TABLE consents (
+            user_id BIGINT NOT NULL,
+            chat_id BIGINT NOT NULL,
+            rules_version INTEGER NOT NULL,
+            agreed_at BIGINT NOT NULL,
+            PRIMARY KEY (user_id, chat_id)
+        )
+        """
+    )
+    await conn.execute("CREATE INDEX consents_by_chat ON consents (chat_id)")
+    await conn.execute(
+        """
+        CREATE TABLE pending_joins (
+            user_id BIGINT NOT NULL,
+            chat_id BIGINT NOT NULL,
+            via TEXT NOT NULL CHECK (via IN ('request', 'arrival')),
+            since BIGINT NOT NULL,
+            welcome_message_id BIGINT NULL,
+            PRIMARY KEY (user_id, chat_id)
+        )
+        """
+    )
+    await conn.execute("CREATE INDEX pending_joins_by_chat ON pending_joins (chat_id)")
+    # Bot rights a group lacks, so that facilitators are told only once. The column is not
+    # called "name": that column name is reserved for nobody's name (see test_schema.py).
+    await conn.execute(
+        """
+        CREATE TABLE missing_rights (
+            chat_id BIGINT NOT NULL,
+            right_name TEXT NOT NULL,
+            noted_at BIGINT NOT NULL,
+            PRIMARY KEY (chat_id, right_name)
+        )
+        """
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "Create members, chats and unregistered_chats", _v1_initial_tables),
+    Migration(2, "Join gate, rules and consents", _v2_join_gate_rules_and_consents),
 )
 
 

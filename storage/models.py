@@ -5,14 +5,21 @@ Only what a feature needs is stored: no names, no usernames, no message text.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from types import MappingProxyType
 from typing import Literal, TypeGuard
 
 from storage.database import Row
 
 ChatKind = Literal["peer_group", "staff"]
 CHAT_KINDS: tuple[ChatKind, ...] = ("peer_group", "staff")
+JoinVia = Literal["request", "arrival"]  # a join request, or someone who simply arrived
+JOIN_VIAS: tuple[JoinVia, ...] = ("request", "arrival")
+# A rules text is in one of the bot's languages, or in EVERY_LANGUAGE: the same text for all.
+EVERY_LANGUAGE = "*"
+RULES_LANGUAGES: tuple[str, ...] = ("fi", "sv", "se", "en", EVERY_LANGUAGE)
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _SECOND = timedelta(seconds=1)
@@ -20,6 +27,10 @@ _SECOND = timedelta(seconds=1)
 
 def is_chat_kind(value: object) -> TypeGuard[ChatKind]:
     return value in CHAT_KINDS
+
+
+def is_join_via(value: object) -> TypeGuard[JoinVia]:
+    return value in JOIN_VIAS
 
 
 def to_timestamp(at: datetime) -> int:
@@ -45,6 +56,7 @@ class Member:
     language: str | None  # fi, sv, se or en; None = not chosen yet
     started_at: datetime | None  # first /start
     reachable: bool  # may the bot message them privately
+    app_language: str | None = None  # their Telegram app's language, if one we speak
 
     @classmethod
     def _from_row(cls, row: Row) -> Member:
@@ -53,6 +65,7 @@ class Member:
             language=row["language"],
             started_at=_optional_time(row["started_at"]),
             reachable=bool(row["reachable"]),
+            app_language=row["app_language"],
         )
 
 
@@ -65,6 +78,8 @@ class Chat:
     region: str
     language: str | None
     registered_at: datetime
+    join_gate: bool = True  # new members must agree to the rules first
+    hide_service_messages: bool = True  # delete the "X joined/left" messages
 
     @classmethod
     def _from_row(cls, row: Row) -> Chat:
@@ -77,4 +92,97 @@ class Chat:
             region=row["region"],
             language=row["language"],
             registered_at=from_timestamp(row["registered_at"]),
+            join_gate=bool(row["join_gate"]),
+            hide_service_messages=bool(row["hide_service_messages"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """A published version of a group's rules.
+
+    ``texts`` maps a language (fi, sv, se, en, or ``*`` for every language) to the text.
+    Version 0 is the default rules: they have no texts of their own.
+    """
+
+    chat_id: int
+    version: int
+    texts: Mapping[str, str]
+
+    def text_for(self, language: str | None) -> str | None:
+        """The text in ``language``, else the ``*`` text, else None (no such text)."""
+        if language is not None and language in self.texts:
+            return self.texts[language]
+        return self.texts.get(EVERY_LANGUAGE)
+
+    @classmethod
+    def _from_rows(cls, chat_id: int, version: int, rows: Iterable[Row]) -> Rules:
+        texts = {row["language"]: row["body"] for row in rows if row["language"] is not None}
+        return cls(
+            chat_id=chat_id, version=version, texts=MappingProxyType(dict(sorted(texts.items())))
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RulesDraft:
+    """A rules text waiting for its author to confirm it; ``draft_id`` goes into a button."""
+
+    draft_id: str
+    chat_id: int
+    language: str
+    body: str
+    created_at: datetime
+
+    @classmethod
+    def _from_row(cls, row: Row) -> RulesDraft:
+        return cls(
+            draft_id=row["draft_id"],
+            chat_id=int(row["chat_id"]),
+            language=row["language"],
+            body=row["body"],
+            created_at=from_timestamp(row["created_at"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Consent:
+    """A member agreed to a group's rules: who, which group, which version, when. Nothing else."""
+
+    user_id: int
+    chat_id: int
+    rules_version: int
+    agreed_at: datetime
+
+    @classmethod
+    def _from_row(cls, row: Row) -> Consent:
+        return cls(
+            user_id=int(row["user_id"]),
+            chat_id=int(row["chat_id"]),
+            rules_version=int(row["rules_version"]),
+            agreed_at=from_timestamp(row["agreed_at"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PendingJoin:
+    """Someone who asked to join, or arrived in, a gated group and has not agreed yet."""
+
+    user_id: int
+    chat_id: int
+    via: JoinVia
+    since: datetime
+    welcome_message_id: int | None  # the group message that greeted them, to delete later
+
+    @classmethod
+    def _from_row(cls, row: Row) -> PendingJoin:
+        via = row["via"]
+        if not is_join_via(via):
+            raise ValueError(f"unknown join kind in the database: {via!r}")
+        message_id = row["welcome_message_id"]
+        return cls(
+            user_id=int(row["user_id"]),
+            chat_id=int(row["chat_id"]),
+            via=via,
+            since=from_timestamp(row["since"]),
+            welcome_message_id=None if message_id is None else int(message_id),
         )

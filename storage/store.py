@@ -7,8 +7,10 @@ from types import TracebackType
 
 from storage.chats import ChatRepository
 from storage.database import Database
+from storage.joins import JoinRepository
 from storage.members import MemberRepository
 from storage.migrations import migrate
+from storage.rules import RulesRepository
 
 
 class Store:
@@ -16,6 +18,8 @@ class Store:
         self.db = db
         self.members = MemberRepository(db)
         self.chats = ChatRepository(db)
+        self.rules = RulesRepository(db)
+        self.joins = JoinRepository(db)
 
     @classmethod
     async def open(cls, url: str) -> Store:

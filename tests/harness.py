@@ -21,6 +21,7 @@ from storage import Store
 class Harness:
     def __init__(self, app: BotApplication, api: BotApiEmulator, clock: ManualClock) -> None:
         self.app, self.api, self.clock = app, api, clock
+        self.delivered: set[int] = set()
 
     @property
     def store(self) -> Store:
@@ -33,7 +34,19 @@ class Harness:
 
     async def deliver(self, update: dict[str, Any]) -> None:
         """Process one update to the end, exactly as polling or a webhook would."""
+        self.delivered.add(update["update_id"])
         await self.app.process_update(Update.de_json(update, self.app.bot))
+
+    async def deliver_all(self, updates: list[dict[str, Any]]) -> None:
+        for update in updates:
+            await self.deliver(update)
+
+    async def flush(self) -> None:
+        """Deliver what Telegram queued because of the bot's own actions (e.g. an approval)."""
+        while pending := [
+            u for u in self.api.pending_updates if u["update_id"] not in self.delivered
+        ]:
+            await self.deliver_all(pending)
 
     async def private(self, user_id: int, text: str) -> None:
         await self.deliver(self.api.private_message(user_id, text))

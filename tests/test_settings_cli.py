@@ -188,6 +188,9 @@ async def test_the_real_command_polls_answers_and_stops_on_sigterm(
         _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
     assert process.returncode == 0, stderr.decode()
     assert api.token not in stderr.decode()
+    # Join and leave updates are only sent to bots that ask for them.
+    asked = api.calls_to("getUpdates")[0].params["allowed_updates"]
+    assert {"chat_member", "chat_join_request", "my_chat_member"} <= set(asked)
 
 
 def test_a_database_from_a_newer_version_is_refused(

@@ -222,6 +222,15 @@ class UpdateProducers:
             new = MemberState("member")
         return w.set_member(chat, user_id, new, actor)
 
+    def admin_lifts_restriction(self, chat_id: int, user_id: int, by_user_id: int) -> Json:
+        """An administrator lets a restricted member write again, in Telegram's own menus."""
+        w = self.world
+        chat = self._live_group(chat_id)
+        self._member_actor(chat, by_user_id, admin=True)
+        if chat.member(user_id).status != "restricted":
+            raise ValueError(f"user {user_id} is not restricted in chat {chat_id}")
+        return w.set_member(chat, user_id, MemberState("member"), w.user(by_user_id))
+
     def migrate_to_supergroup(self, chat_id: int) -> tuple[int, list[Json]]:
         """Upgrade a basic group; returns the new id and the two migration service messages."""
         w = self.world

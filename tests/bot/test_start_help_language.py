@@ -22,7 +22,8 @@ async def test_start_welcomes_in_the_app_language_and_remembers_the_member(bot: 
     assert member is not None
     assert member.reachable
     assert member.started_at == bot.clock.now()
-    assert member.language is None  # nothing chosen yet: only what the member decides is kept
+    assert member.language is None  # nothing chosen yet
+    assert member.app_language == "en"  # for messages the bot starts later
 
 
 async def test_unsupported_app_language_falls_back_to_finnish(bot: Harness):

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
-from storage import Chat, IntegrityError, Store
+from storage import Chat, Consent, IntegrityError, PendingJoin, Rules, Store
+from storage.migrations import MIGRATIONS, migrate
+from storage.models import to_timestamp
 
 GROUP = -1001234567890  # supergroup ids are beyond 32 bits
 OLD_GROUP = -456789012  # a basic group, before it became a supergroup
 STAFF = -1009876543210
+USER = 2**40 + 7
 
 
 async def test_an_unknown_chat_is_none(store: Store) -> None:
@@ -231,3 +235,193 @@ async def test_a_registered_group_is_never_taken(store: Store, now: datetime) ->
     )
     assert await store.chats.take_unregistered_seen_before(now) == []
     assert await store.db.fetchval("SELECT COUNT(*) FROM unregistered_chats") == 0
+
+
+# --- options -------------------------------------------------------------------------------
+
+
+async def test_a_new_registration_has_the_default_options(store: Store, now: datetime) -> None:
+    chat = await store.chats.register(GROUP, "peer_group", "Uusimaa", "fi", now)
+    assert chat.join_gate is True  # a bool, also on SQLite
+    assert chat.hide_service_messages is True
+    assert await store.chats.get(GROUP) == Chat(
+        GROUP, "peer_group", "Uusimaa", "fi", now, True, True
+    )
+
+
+async def test_set_options_changes_only_the_given_options(store: Store, now: datetime) -> None:
+    await store.chats.register(GROUP, "peer_group", "Uusimaa", "fi", now)
+    chat = await store.chats.set_options(GROUP, join_gate=False)
+    assert chat == Chat(GROUP, "peer_group", "Uusimaa", "fi", now, False, True)
+    assert chat.join_gate is False
+    chat = await store.chats.set_options(GROUP, hide_service_messages=False)
+    assert chat == Chat(GROUP, "peer_group", "Uusimaa", "fi", now, False, False)
+    chat = await store.chats.set_options(GROUP, join_gate=True, hide_service_messages=True)
+    assert chat == Chat(GROUP, "peer_group", "Uusimaa", "fi", now, True, True)
+    assert await store.chats.set_options(GROUP) == chat  # nothing given: nothing changes
+    assert await store.chats.get(GROUP) == chat
+
+
+async def test_set_options_of_an_unregistered_chat_is_none(store: Store, now: datetime) -> None:
+    await store.chats.register(STAFF, "staff", "Uusimaa", "fi", now)
+    assert await store.chats.set_options(GROUP, join_gate=False) is None
+    assert await store.chats.get(GROUP) is None
+    assert await store.chats.get(STAFF) == Chat(STAFF, "staff", "Uusimaa", "fi", now)
+
+
+async def test_registering_again_keeps_the_options(store: Store, now: datetime) -> None:
+    await store.chats.register(GROUP, "peer_group", "Uusimaa", "fi", now)
+    await store.chats.set_options(GROUP, join_gate=False, hide_service_messages=False)
+    later = now + timedelta(days=1)
+    chat = await store.chats.register(GROUP, "peer_group", "Lappi", "se", later)
+    assert chat == Chat(GROUP, "peer_group", "Lappi", "se", later, False, False)
+    # Unregistering forgets them: the next registration is a new one.
+    await store.chats.unregister(GROUP)
+    chat = await store.chats.register(GROUP, "peer_group", "Lappi", "se", later)
+    assert (chat.join_gate, chat.hide_service_messages) == (True, True)
+
+
+async def test_groups_registered_before_the_options_get_the_defaults(
+    db_url: str, now: datetime
+) -> None:
+    async with await Store.open(db_url) as store:
+        await migrate(store.db, now, migrations=MIGRATIONS[:1])
+        await store.db.execute(
+            "INSERT INTO chats (chat_id, kind, region, language, registered_at)"
+            " VALUES ($1, $2, $3, $4, $5)",
+            GROUP,
+            "peer_group",
+            "Uusimaa",
+            "fi",
+            to_timestamp(now),
+        )
+        assert 2 in await store.migrate(now)
+        assert await store.chats.get(GROUP) == Chat(GROUP, "peer_group", "Uusimaa", "fi", now)
+
+
+# --- move: options, rules, consents, pending joins, missing rights ------------------------
+
+
+async def test_move_carries_the_options(store: Store, now: datetime) -> None:
+    await store.chats.register(OLD_GROUP, "peer_group", "Kainuu", "sv", now)
+    await store.chats.set_options(OLD_GROUP, join_gate=False, hide_service_messages=False)
+    assert await store.chats.move(OLD_GROUP, GROUP) is True
+    assert await store.chats.get(GROUP) == Chat(
+        GROUP, "peer_group", "Kainuu", "sv", now, False, False
+    )
+
+
+async def test_move_onto_a_registered_id_keeps_its_options(store: Store, now: datetime) -> None:
+    await store.chats.register(OLD_GROUP, "peer_group", "Kainuu", "sv", now)
+    await store.chats.set_options(OLD_GROUP, join_gate=False, hide_service_messages=False)
+    await store.chats.register(GROUP, "peer_group", "Lappi", "fi", now)
+    await store.chats.set_options(GROUP, hide_service_messages=False)
+    assert await store.chats.move(OLD_GROUP, GROUP) is True
+    assert await store.chats.get(GROUP) == Chat(
+        GROUP, "peer_group", "Lappi", "fi", now, True, False
+    )
+
+
+async def test_move_carries_rules_consents_pending_joins_and_more(
+    store: Store, now: datetime
+) -> None:
+    later = now + timedelta(minutes=5)
+    await store.chats.register(OLD_GROUP, "peer_group", "Kainuu", "sv", now)
+    await store.rules.publish(OLD_GROUP, "sv", "Var snälla.", now)
+    await store.rules.publish(OLD_GROUP, "fi", "Ole kiltti.", later)
+    draft = await store.rules.add_draft(OLD_GROUP, "en", "Be kind.", now)
+    consent = await store.joins.record_consent(USER, OLD_GROUP, 2, later)
+    pending = await store.joins.start_pending(USER + 1, OLD_GROUP, "request", now)
+    await store.joins.set_welcome_message(USER + 1, OLD_GROUP, 77)
+    assert await store.chats.first_missing_right(OLD_GROUP, "can_delete_messages", now) is True
+
+    assert await store.chats.move(OLD_GROUP, GROUP) is True
+
+    assert await store.rules.current(GROUP) == Rules(
+        GROUP, 2, {"fi": "Ole kiltti.", "sv": "Var snälla."}
+    )
+    assert await store.rules.get(GROUP, 1) == Rules(GROUP, 1, {"sv": "Var snälla."})
+    assert await store.rules.take_draft(draft.draft_id) == replace(draft, chat_id=GROUP)
+    assert await store.joins.consent(USER, GROUP) == replace(consent, chat_id=GROUP)
+    assert await store.joins.pending(USER + 1, GROUP) == replace(
+        pending, chat_id=GROUP, welcome_message_id=77
+    )
+    assert await store.chats.first_missing_right(GROUP, "can_delete_messages", now) is False
+    # Nothing is left under the old id, and a second move finds nothing.
+    assert await store.rules.current(OLD_GROUP) == Rules(OLD_GROUP, 0, {})
+    assert await store.joins.consents_of(USER) == [replace(consent, chat_id=GROUP)]
+    assert [p.chat_id for p in await store.joins.pending_of(USER + 1)] == [GROUP]
+    assert await store.chats.first_missing_right(OLD_GROUP, "can_delete_messages", now) is True
+    await store.chats.clear_missing_right(OLD_GROUP, "can_delete_messages")
+    assert await store.chats.move(OLD_GROUP, GROUP) is False
+
+
+async def test_move_of_rows_alone_reports_them(store: Store, now: datetime) -> None:
+    # Not registered, but something was kept under the old id.
+    await store.joins.record_consent(USER, OLD_GROUP, 0, now)
+    assert await store.chats.move(OLD_GROUP, GROUP) is True
+    assert await store.joins.consenting_members(GROUP) == [USER]
+    assert await store.chats.move(OLD_GROUP, GROUP) is False
+
+
+async def test_move_skips_rows_the_new_id_already_has(store: Store, now: datetime) -> None:
+    later = now + timedelta(hours=1)
+    await store.rules.publish(OLD_GROUP, "fi", "Vanha 1", now)
+    await store.rules.publish(OLD_GROUP, "fi", "Vanha 2", now)
+    await store.rules.publish(GROUP, "sv", "Ny 1", later)
+    await store.joins.record_consent(USER, OLD_GROUP, 2, now)
+    await store.joins.record_consent(USER + 1, OLD_GROUP, 2, now)
+    await store.joins.record_consent(USER, GROUP, 1, later)
+    await store.joins.start_pending(USER + 2, OLD_GROUP, "arrival", now)
+    await store.joins.start_pending(USER + 2, GROUP, "request", later)
+    await store.chats.first_missing_right(OLD_GROUP, "can_invite_users", now)
+    await store.chats.first_missing_right(GROUP, "can_invite_users", later)
+
+    assert await store.chats.move(OLD_GROUP, GROUP) is True
+
+    # The new id's rows win; the old id's other rows join them.
+    assert await store.rules.get(GROUP, 1) == Rules(GROUP, 1, {"sv": "Ny 1"})
+    assert await store.rules.get(GROUP, 2) == Rules(GROUP, 2, {"fi": "Vanha 2"})
+    assert await store.joins.consents_of(USER) == [Consent(USER, GROUP, 1, later)]
+    assert await store.joins.consents_of(USER + 1) == [Consent(USER + 1, GROUP, 2, now)]
+    assert await store.joins.pending_of(USER + 2) == [
+        PendingJoin(USER + 2, GROUP, "request", later, None)
+    ]
+    missing = await store.db.fetch("SELECT chat_id, noted_at FROM missing_rights")
+    assert missing == [{"chat_id": GROUP, "noted_at": to_timestamp(later)}]
+    # And nothing is left behind under the old id, in any table.
+    for table in ("rules_versions", "rules_texts", "consents", "pending_joins"):
+        count = await store.db.fetchval(
+            f"SELECT COUNT(*) FROM {table} WHERE chat_id = $1", OLD_GROUP
+        )
+        assert count == 0, table
+
+
+# --- missing rights ------------------------------------------------------------------------
+
+
+async def test_first_missing_right_is_true_once(store: Store, now: datetime) -> None:
+    assert await store.chats.first_missing_right(GROUP, "can_delete_messages", now) is True
+    later = now + timedelta(hours=1)
+    assert await store.chats.first_missing_right(GROUP, "can_delete_messages", later) is False
+    # Another right, or another group, is news of its own.
+    assert await store.chats.first_missing_right(GROUP, "can_invite_users", now) is True
+    assert await store.chats.first_missing_right(STAFF, "can_delete_messages", now) is True
+
+
+async def test_first_missing_right_is_true_once_even_when_concurrent(
+    store: Store, now: datetime
+) -> None:
+    results = await asyncio.gather(
+        *(store.chats.first_missing_right(GROUP, "can_restrict_members", now) for _ in range(20))
+    )
+    assert results.count(True) == 1
+
+
+async def test_clearing_a_missing_right_makes_it_news_again(store: Store, now: datetime) -> None:
+    await store.chats.first_missing_right(GROUP, "can_delete_messages", now)
+    await store.chats.first_missing_right(GROUP, "can_invite_users", now)
+    await store.chats.clear_missing_right(GROUP, "can_delete_messages")
+    await store.chats.clear_missing_right(GROUP, "can_delete_messages")  # twice is fine
+    assert await store.chats.first_missing_right(GROUP, "can_delete_messages", now) is True
+    assert await store.chats.first_missing_right(GROUP, "can_invite_users", now) is False

@@ -7,7 +7,9 @@ from datetime import datetime
 import storage
 from storage import LATEST_VERSION, Store
 from storage.chats import ChatRepository
+from storage.joins import JoinRepository
 from storage.members import MemberRepository
+from storage.rules import RulesRepository
 
 
 def test_the_package_exports_its_api() -> None:
@@ -17,6 +19,11 @@ def test_the_package_exports_its_api() -> None:
         "Member",
         "Chat",
         "ChatKind",
+        "Rules",
+        "RulesDraft",
+        "Consent",
+        "PendingJoin",
+        "JoinVia",
         "DatabaseTooNew",
         "IntegrityError",
         "LATEST_VERSION",
@@ -31,6 +38,8 @@ async def test_open_migrate_and_close(db_url: str, now: datetime, engine: str) -
         assert store.db.engine == engine
         assert isinstance(store.members, MemberRepository)
         assert isinstance(store.chats, ChatRepository)
+        assert isinstance(store.rules, RulesRepository)
+        assert isinstance(store.joins, JoinRepository)
         assert await store.migrate(now) == list(range(1, LATEST_VERSION + 1))
         assert await store.migrate(now) == []
     finally:
