@@ -22,9 +22,16 @@ PRIVATE = (
 GROUP = (
     ("help", N_("What I do in this group")),
     ("rules", N_("The group's rules")),
+    ("report", N_("Report a message privately (reply to it)")),
 )
 ADMINS = (
     *GROUP,
+    ("warn", N_("Remind a member of the rules privately")),
+    ("pause", N_("Pause a member's posting for a while")),
+    ("remove", N_("Remove a member from the group")),
+    ("del", N_("Delete the replied message")),
+    ("modlog", N_("Recent moderation actions (staff chat)")),
+    ("refresh", N_("Refresh the list of facilitators")),
     ("setrules", N_("Change the group's rules")),
     ("groupsettings", N_("The group's settings")),
     ("setup", N_("Register this group (organisation admins)")),

@@ -101,6 +101,15 @@ class BotSettings(_Section):
         return ZoneInfo(self.timezone)
 
 
+class ModerationSettings(_Section):
+    warning_expiry_days: int = Field(default=30, ge=1, le=366)
+    warning_limit: int = Field(default=3, ge=1, le=20)
+    limit_pause_hours: int = Field(default=24, ge=1, le=24 * 366)
+    default_pause_minutes: int = Field(default=60, ge=1, le=60 * 24 * 366)
+    reports_per_hour: int = Field(default=5, ge=1, le=100)
+    flood_pause_minutes: int = Field(default=10, ge=1, le=60 * 24)
+
+
 class LoggingSettings(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     format: Literal["text", "json"] = "text"
@@ -121,6 +130,7 @@ class Settings(BaseSettings):
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
     bot: BotSettings = Field(default_factory=BotSettings)
+    moderation: ModerationSettings = Field(default_factory=ModerationSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
 
     @classmethod

@@ -5,12 +5,17 @@ from __future__ import annotations
 from bot.context import BotApplication
 from handlers import (
     chats,
+    facilitators,
+    flood,
     goodbye,
     groupsettings,
     joining,
     joining_flow,
     language,
     members,
+    moderation,
+    modlog,
+    reports,
     rules,
     setup,
     start,
@@ -28,6 +33,11 @@ FEATURES = (
     joining_flow,
     groupsettings,
     goodbye,
+    facilitators,
+    moderation,
+    reports,
+    modlog,
+    flood,
 )
 
 

@@ -14,12 +14,17 @@ from bot.facilitators import is_facilitator
 from bot.i18n import Translator
 from bot.messaging import send_private
 from bot.rights import Right, is_missing_right, report_missing_right
-from handlers.rules import only_facilitators_text
+from handlers.moderation_common import only_facilitators_text
 from storage import Chat
 from storage.chats import ChatRepository
 
 log = logging.getLogger(__name__)
-OPTIONS = {"gate": "join_gate", "tidy": "hide_service_messages"}
+OPTIONS = {
+    "gate": "join_gate",
+    "tidy": "hide_service_messages",
+    "notice": "public_warn_notice",
+}
+FLOOD_DEFAULT_SECONDS = 10
 SWITCH = {"on": True, "off": False}
 SERVICE_NOTICES = (
     tg_filters.StatusUpdate.NEW_CHAT_MEMBERS | tg_filters.StatusUpdate.LEFT_CHAT_MEMBER
@@ -32,24 +37,43 @@ def register(app: BotApplication) -> None:
 
 
 async def change_option(chats: ChatRepository, chat_id: int, args: list[str]) -> Chat | None:
-    """`gate on|off` or `tidy on|off`; None when the words are not one of those."""
-    if len(args) != 2 or args[0].lower() not in OPTIONS or args[1].lower() not in SWITCH:
-        return None
-    option = {OPTIONS[args[0].lower()]: SWITCH[args[1].lower()]}
-    return await chats.set_options(chat_id, **option)
+    """`gate|tidy|notice on|off`, `flood N SECONDS` or `flood off`; None for anything else."""
+    words = [word.lower() for word in args]
+    if len(words) == 2 and words[0] in OPTIONS and words[1] in SWITCH:
+        return await chats.set_options(chat_id, **{OPTIONS[words[0]]: SWITCH[words[1]]})
+    if words == ["flood", "off"]:
+        return await chats.set_flood(chat_id, None, FLOOD_DEFAULT_SECONDS)
+    if len(words) == 3 and words[0] == "flood" and words[1].isdigit() and words[2].isdigit():
+        messages, seconds = int(words[1]), int(words[2])
+        if 2 <= messages <= 100 and 1 <= seconds <= 3600:
+            return await chats.set_flood(chat_id, messages, seconds)
+    return None
 
 
 def settings_text(t: Translator, chat: Chat) -> str:
     def state(value: bool) -> str:
         return t.gettext("on") if value else t.gettext("off")
 
+    flood = (
+        t.gettext(
+            "{messages} messages in {seconds} seconds",
+            messages=chat.flood_messages,
+            seconds=chat.flood_seconds,
+        )
+        if chat.flood_messages
+        else state(False)
+    )
     return t.gettext(
         "Settings of this group:\n"
         "gate – newcomers read and agree to the rules before writing: {gate}\n"
-        "tidy – remove Telegram's “joined” and “left” notices: {tidy}\n\n"
-        "Change one like this: /groupsettings gate off",
+        "tidy – remove Telegram's “joined” and “left” notices: {tidy}\n"
+        "notice – a neutral line in the group when someone gets a reminder: {notice}\n"
+        "flood – pause someone briefly who sends more than: {flood}\n\n"
+        "Change one like this: /groupsettings gate off, or /groupsettings flood 5 10",
         gate=state(chat.join_gate),
         tidy=state(chat.hide_service_messages),
+        notice=state(chat.public_warn_notice),
+        flood=flood,
     )
 
 

@@ -16,6 +16,7 @@ from bot.facilitators import is_facilitator
 from bot.i18n import N_, Translator
 from bot.messaging import send_private
 from bot.settings import LANGUAGES
+from handlers.moderation_common import only_facilitators_text
 from handlers.start import add_deep_link
 from storage import Chat, Rules, Store
 
@@ -170,10 +171,6 @@ async def on_setrules(update: Update, context: BotContext) -> None:
         preview_text(context.t, request) + "\n\n" + request.body,
         reply_markup=draft_buttons(context.t, draft.draft_id),
     )
-
-
-def only_facilitators_text(t: Translator) -> str:
-    return t.gettext("Only the group's facilitators can do that, so nothing was changed.")
 
 
 def setrules_usage(t: Translator, limit: int) -> str:

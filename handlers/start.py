@@ -140,7 +140,14 @@ def help_text(t: Translator, who: Audience) -> str:
         "/setup staff REGION – register this chat as the region's staff chat\n"
         "/setup – show how this chat is registered\n"
         "/setrules – change the group's rules (group administrators)\n"
-        "/groupsettings – the joining gate and tidying of join notices"
+        "/groupsettings – joining gate, join notices, reminder notice, flood protection\n\n"
+        "Reply to a member's message with:\n"
+        "/warn [reason] – a private reminder of the rules\n"
+        "/pause [30m|2h|1d|1w] [reason] – no posting for a while; /unpause lifts it\n"
+        "/remove [duration] [reason] – remove from the group; /unremove lets back\n"
+        "/del – delete the message; /warns, /unwarn – count or remove warnings\n"
+        "/refresh – update the list of facilitators\n"
+        "In the staff chat: /modlog [N] – recent actions, with undo"
     )
     if who is Audience.FACILITATOR_PRIVATE:
         return f"{member_private}\n\n{facilitator}"

@@ -2,11 +2,23 @@
 
 from storage.database import Connection, Database, Engine, IntegrityError, Row
 from storage.migrations import LATEST_VERSION, DatabaseTooNew
-from storage.models import Chat, ChatKind, Consent, JoinVia, Member, PendingJoin, Rules, RulesDraft
+from storage.models import (
+    AuditEntry,
+    Chat,
+    ChatKind,
+    Consent,
+    JoinVia,
+    Member,
+    PendingJoin,
+    Report,
+    Rules,
+    RulesDraft,
+)
 from storage.store import Store
 
 __all__ = [
     "LATEST_VERSION",
+    "AuditEntry",
     "Chat",
     "ChatKind",
     "Connection",
@@ -18,6 +30,7 @@ __all__ = [
     "JoinVia",
     "Member",
     "PendingJoin",
+    "Report",
     "Row",
     "Rules",
     "RulesDraft",

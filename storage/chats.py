@@ -6,13 +6,17 @@ import builtins
 from datetime import datetime
 
 from storage.database import Connection, Database
-from storage.models import CHAT_KINDS, Chat, ChatKind, is_chat_kind, to_timestamp
+from storage.models import CHAT_KINDS, UNSET, Chat, ChatKind, Unset, is_chat_kind, to_timestamp
 
-_COLUMNS = "chat_id, kind, region, language, registered_at, join_gate, hide_service_messages"
+_COLUMNS = (
+    "chat_id, kind, region, language, registered_at, join_gate, hide_service_messages,"
+    " public_warn_notice, flood_messages, flood_seconds"
+)
 
 # What else is kept under a group's id, and follows the group to its new id. A row whose key
 # is already taken under the new id stays behind, and is then deleted: the new id's row wins.
-# (rules_texts follow their rules_versions row: ON UPDATE CASCADE, ON DELETE CASCADE.)
+# (rules_texts follow their rules_versions row: ON UPDATE CASCADE, ON DELETE CASCADE;
+# report_reporters follow their reports row by report_id.)
 _MOVE_ROWS = (
     """
     UPDATE rules_versions SET chat_id = $2
@@ -36,12 +40,41 @@ _MOVE_ROWS = (
         AND right_name NOT IN (SELECT right_name FROM missing_rights WHERE chat_id = $2)
     RETURNING chat_id
     """,
+    # A cached list of facilitators is never merged: one under the new id is newer, and
+    # someone on the old list only must not become a facilitator of the new group.
+    """
+    UPDATE facilitators SET chat_id = $2
+    WHERE chat_id = $1 AND NOT EXISTS (SELECT 1 FROM facilitators WHERE chat_id = $2)
+    RETURNING chat_id
+    """,
+    "UPDATE warnings SET chat_id = $2 WHERE chat_id = $1 RETURNING chat_id",
+    "UPDATE audit_log SET chat_id = $2 WHERE chat_id = $1 RETURNING chat_id",
+    """
+    UPDATE reports SET chat_id = $2
+    WHERE chat_id = $1 AND message_id NOT IN (SELECT message_id FROM reports WHERE chat_id = $2)
+    RETURNING chat_id
+    """,
+    """
+    UPDATE flood_counts SET chat_id = $2
+    WHERE chat_id = $1 AND user_id NOT IN (SELECT user_id FROM flood_counts WHERE chat_id = $2)
+    RETURNING chat_id
+    """,
 )
 _DROP_LEFT_BEHIND = (
     "DELETE FROM rules_versions WHERE chat_id = $1 RETURNING chat_id",
     "DELETE FROM consents WHERE chat_id = $1 RETURNING chat_id",
     "DELETE FROM pending_joins WHERE chat_id = $1 RETURNING chat_id",
     "DELETE FROM missing_rights WHERE chat_id = $1 RETURNING chat_id",
+    "DELETE FROM facilitators WHERE chat_id = $1 RETURNING chat_id",
+    "DELETE FROM reports WHERE chat_id = $1 RETURNING chat_id",
+    "DELETE FROM flood_counts WHERE chat_id = $1 RETURNING chat_id",
+    # A staff group's old messages cannot be edited under its new id, where the same message
+    # id may be another message: forget them, so that the facilitators are told afresh.
+    """
+    UPDATE reports SET staff_chat_id = NULL, staff_message_id = NULL
+    WHERE staff_chat_id = $1
+    RETURNING report_id
+    """,
 )
 
 
@@ -81,6 +114,8 @@ class ChatRepository:
                 to_timestamp(at),
             )
             await conn.execute("DELETE FROM unregistered_chats WHERE chat_id = $1", chat_id)
+            # A re-registered staff chat may have become a forum: find its topics again.
+            await conn.execute("DELETE FROM staff_topics WHERE chat_id = $1", chat_id)
         assert row is not None  # an upsert with RETURNING always returns its row
         return Chat._from_row(row)
 
@@ -111,11 +146,15 @@ class ChatRepository:
         """A group became a supergroup with a new id: move what we know to the new id.
 
         Idempotent. The registration (with its options), rules, rules drafts, consents,
-        pending joins and missing rights all move. If the new id is already registered, its
+        pending joins, missing rights, cached facilitators, warnings, audit log entries,
+        reports and flood counts all move. If the new id is already registered, its
         registration and options win (it is the newer one) and only a missing language is
-        taken from the old one; likewise a rules version, consent, pending join or missing
-        right already stored under the new id wins over the old id's. Nothing is left under
-        the old id. Returns whether anything was stored under the old id.
+        taken from the old one; likewise a rules version, consent, pending join, missing
+        right, report (of the same message id) or flood count already stored under the new
+        id wins over the old id's, and a cached facilitator list under the new id replaces
+        the old id's list as a whole. Reports whose facilitators were told in the old id's
+        group lose that staff message (it cannot be edited under the new id). Nothing is
+        left under the old id. Returns whether anything was stored under it.
         """
         if old_chat_id == new_chat_id:
             return False
@@ -131,21 +170,44 @@ class ChatRepository:
         *,
         join_gate: bool | None = None,
         hide_service_messages: bool | None = None,
+        public_warn_notice: bool | None = None,
+        flood_messages: int | Unset | None = UNSET,
+        flood_seconds: int | None = None,
     ) -> Chat | None:
-        """Change the given options (None leaves one as it is); None if not registered."""
+        """Change the given options; None if the group is not registered.
+
+        An option not given (None) stays as it is, except ``flood_messages``: there None
+        switches flood protection off, and leaving it out leaves it as it is.
+        """
+        if isinstance(flood_messages, int) and flood_messages < 1:
+            raise ValueError(f"flood_messages must be at least 1 (or None), not {flood_messages}")
+        if flood_seconds is not None and flood_seconds < 1:
+            raise ValueError(f"flood_seconds must be at least 1, not {flood_seconds}")
+        change_flood = not isinstance(flood_messages, Unset)
         row = await self._db.fetchrow(
             f"""
             UPDATE chats SET
                 join_gate = COALESCE($2, join_gate),
-                hide_service_messages = COALESCE($3, hide_service_messages)
+                hide_service_messages = COALESCE($3, hide_service_messages),
+                public_warn_notice = COALESCE($4, public_warn_notice),
+                flood_messages = CASE WHEN $5 THEN $6 ELSE flood_messages END,
+                flood_seconds = COALESCE($7, flood_seconds)
             WHERE chat_id = $1
             RETURNING {_COLUMNS}
             """,
             chat_id,
             join_gate,
             hide_service_messages,
+            public_warn_notice,
+            change_flood,
+            None if isinstance(flood_messages, Unset) else flood_messages,
+            flood_seconds,
         )
         return None if row is None else Chat._from_row(row)
+
+    async def set_flood(self, chat_id: int, messages: int | None, seconds: int) -> Chat | None:
+        """At most ``messages`` per ``seconds`` (None: flood protection off); None if unknown."""
+        return await self.set_options(chat_id, flood_messages=messages, flood_seconds=seconds)
 
     async def first_missing_right(self, chat_id: int, name: str, at: datetime) -> bool:
         """Note that the bot lacks right ``name`` in a group; True only the first time.
@@ -169,6 +231,27 @@ class ChatRepository:
         await self._db.execute(
             "DELETE FROM missing_rights WHERE chat_id = $1 AND right_name = $2", chat_id, name
         )
+
+    async def staff_topic(self, chat_id: int, kind: str) -> int | None:
+        """The forum topic for this kind of post (0: the chat is no forum); None: unknown."""
+        value = await self._db.fetchval(
+            "SELECT thread_id FROM staff_topics WHERE chat_id = $1 AND kind = $2", chat_id, kind
+        )
+        return None if value is None else int(value)
+
+    async def set_staff_topic(self, chat_id: int, kind: str, thread_id: int) -> int:
+        """Remember a topic; if another instance was first, its topic wins and is returned."""
+        await self._db.execute(
+            """
+            INSERT INTO staff_topics (chat_id, kind, thread_id) VALUES ($1, $2, $3)
+            ON CONFLICT (chat_id, kind) DO NOTHING
+            """,
+            chat_id,
+            kind,
+            thread_id,
+        )
+        stored = await self.staff_topic(chat_id, kind)
+        return thread_id if stored is None else stored
 
     async def first_sighting(self, chat_id: int, at: datetime) -> bool:
         """Record an unregistered group; True only the first time (across all instances).
@@ -217,7 +300,7 @@ async def _move_registration(conn: Connection, old_chat_id: int, new_chat_id: in
     await conn.execute(
         f"""
         INSERT INTO chats ({_COLUMNS})
-        VALUES ($1, $2, $3, $4, $5, $6, $7)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
         ON CONFLICT (chat_id) DO UPDATE SET language = COALESCE(chats.language, excluded.language)
         """,
         new_chat_id,
@@ -227,12 +310,15 @@ async def _move_registration(conn: Connection, old_chat_id: int, new_chat_id: in
         old["registered_at"],
         old["join_gate"],
         old["hide_service_messages"],
+        old["public_warn_notice"],
+        old["flood_messages"],
+        old["flood_seconds"],
     )
     return True
 
 
 async def _move_rows(conn: Connection, old_chat_id: int, new_chat_id: int) -> bool:
-    """Move rules, drafts, consents, pending joins and missing rights; whether there were any."""
+    """Move the rows kept under a group's id (see _MOVE_ROWS); whether there were any."""
     found = False
     for sql in _MOVE_ROWS:
         found = bool(await conn.fetch(sql, old_chat_id, new_chat_id)) or found

@@ -159,9 +159,129 @@ async def _v2_join_gate_rules_and_consents(conn: Connection, engine: Engine) -> 
     )
 
 
+async def _v3_moderation(conn: Connection, engine: Engine) -> None:
+    # Topics of a staff chat that is a forum, one per kind of post; thread 0: not a forum.
+    await conn.execute(
+        """
+        CREATE TABLE staff_topics (
+            chat_id BIGINT NOT NULL,
+            kind TEXT NOT NULL,
+            thread_id BIGINT NOT NULL,
+            PRIMARY KEY (chat_id, kind)
+        )
+        """
+    )
+    # A group's Telegram administrators (its facilitators), cached to spare the Bot API.
+    await conn.execute(
+        """
+        CREATE TABLE facilitators (
+            chat_id BIGINT NOT NULL,
+            user_id BIGINT NOT NULL,
+            refreshed_at BIGINT NOT NULL,
+            PRIMARY KEY (chat_id, user_id)
+        )
+        """
+    )
+    # Opaque ids for people in the audit log and the report bookkeeping: deleting a row
+    # unlinks those entries from the person.
+    await conn.execute(
+        """
+        CREATE TABLE member_refs (
+            ref TEXT NOT NULL PRIMARY KEY,
+            user_id BIGINT NOT NULL UNIQUE
+        )
+        """
+    )
+    await conn.execute(
+        """
+        CREATE TABLE warnings (
+            warning_id TEXT NOT NULL PRIMARY KEY,
+            chat_id BIGINT NOT NULL,
+            user_id BIGINT NOT NULL,
+            given_at BIGINT NOT NULL,
+            expires_at BIGINT NOT NULL
+        )
+        """
+    )
+    await conn.execute("CREATE INDEX warnings_by_member ON warnings (chat_id, user_id)")
+    # What facilitators did; people only as member refs, no message text.
+    await conn.execute(
+        """
+        CREATE TABLE audit_log (
+            entry_id TEXT NOT NULL PRIMARY KEY,
+            chat_id BIGINT NOT NULL,
+            at BIGINT NOT NULL,
+            actor_ref TEXT NOT NULL,
+            action TEXT NOT NULL,
+            target_ref TEXT NULL,
+            duration_seconds BIGINT NULL,
+            reason TEXT NULL,
+            undone_at BIGINT NULL
+        )
+        """
+    )
+    await conn.execute("CREATE INDEX audit_log_by_chat ON audit_log (chat_id, at)")
+    # A reported message: which one and how many reported it, never its text.
+    await conn.execute(
+        """
+        CREATE TABLE reports (
+            report_id TEXT NOT NULL PRIMARY KEY,
+            chat_id BIGINT NOT NULL,
+            message_id BIGINT NOT NULL,
+            first_at BIGINT NOT NULL,
+            reporters INTEGER NOT NULL,
+            staff_chat_id BIGINT NULL,
+            staff_message_id BIGINT NULL,
+            UNIQUE (chat_id, message_id)
+        )
+        """
+    )
+    await conn.execute(
+        """
+        CREATE TABLE report_reporters (
+            report_id TEXT NOT NULL REFERENCES reports (report_id) ON DELETE CASCADE,
+            reporter_ref TEXT NOT NULL,
+            PRIMARY KEY (report_id, reporter_ref)
+        )
+        """
+    )
+    # When each member reported, for the per-member rate limit; purged after the window.
+    await conn.execute(
+        """
+        CREATE TABLE report_events (
+            reporter_ref TEXT NOT NULL,
+            at BIGINT NOT NULL
+        )
+        """
+    )
+    await conn.execute(
+        "CREATE INDEX report_events_by_reporter ON report_events (reporter_ref, at)"
+    )
+    await conn.execute(
+        """
+        CREATE TABLE flood_counts (
+            chat_id BIGINT NOT NULL,
+            user_id BIGINT NOT NULL,
+            window_start BIGINT NOT NULL,
+            messages INTEGER NOT NULL,
+            PRIMARY KEY (chat_id, user_id)
+        )
+        """
+    )
+    # Tell the group when someone is warned; flood protection (NULL messages = off).
+    await conn.execute(
+        "ALTER TABLE chats ADD COLUMN public_warn_notice BOOLEAN NOT NULL DEFAULT TRUE"
+    )
+    await conn.execute("ALTER TABLE chats ADD COLUMN flood_messages INTEGER NULL")
+    await conn.execute("ALTER TABLE chats ADD COLUMN flood_seconds INTEGER NOT NULL DEFAULT 10")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "Create members, chats and unregistered_chats", _v1_initial_tables),
     Migration(2, "Join gate, rules and consents", _v2_join_gate_rules_and_consents),
+    Migration(
+        3, "Moderation: facilitators, warnings, audit log, reports, flood limits", _v3_moderation
+    ),
 )
 
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import Enum
 from types import MappingProxyType
-from typing import Literal, TypeGuard
+from typing import Final, Literal, TypeGuard
 
 from storage.database import Row
 
@@ -48,6 +49,19 @@ def _optional_time(value: int | None) -> datetime | None:
     return None if value is None else from_timestamp(value)
 
 
+def _optional_int(value: int | None) -> int | None:
+    return None if value is None else int(value)
+
+
+class Unset(Enum):
+    """The type of UNSET: "leave this as it is", where None is a value of its own."""
+
+    UNSET = "unset"
+
+
+UNSET: Final = Unset.UNSET
+
+
 @dataclass(frozen=True, slots=True)
 class Member:
     """A person who has talked to the bot privately."""
@@ -80,6 +94,9 @@ class Chat:
     registered_at: datetime
     join_gate: bool = True  # new members must agree to the rules first
     hide_service_messages: bool = True  # delete the "X joined/left" messages
+    public_warn_notice: bool = True  # say in the group that someone was warned
+    flood_messages: int | None = None  # at most this many messages per flood_seconds; None = off
+    flood_seconds: int = 10
 
     @classmethod
     def _from_row(cls, row: Row) -> Chat:
@@ -94,6 +111,9 @@ class Chat:
             registered_at=from_timestamp(row["registered_at"]),
             join_gate=bool(row["join_gate"]),
             hide_service_messages=bool(row["hide_service_messages"]),
+            public_warn_notice=bool(row["public_warn_notice"]),
+            flood_messages=_optional_int(row["flood_messages"]),
+            flood_seconds=int(row["flood_seconds"]),
         )
 
 
@@ -185,4 +205,62 @@ class PendingJoin:
             via=via,
             since=from_timestamp(row["since"]),
             welcome_message_id=None if message_id is None else int(message_id),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """A moderation action in a group, for facilitators to review and undo.
+
+    People appear only as opaque member refs (see RefRepository): forgetting a member's ref
+    unlinks these entries from them. ``reason`` is the facilitator's short reason, if any.
+    """
+
+    entry_id: str  # URL-safe, 12 characters: fits in a button's callback data
+    chat_id: int
+    at: datetime
+    actor_ref: str
+    action: str
+    target_ref: str | None
+    duration_seconds: int | None  # of a mute or a ban; None = not timed
+    reason: str | None
+    undone_at: datetime | None
+
+    @classmethod
+    def _from_row(cls, row: Row) -> AuditEntry:
+        return cls(
+            entry_id=row["entry_id"],
+            chat_id=int(row["chat_id"]),
+            at=from_timestamp(row["at"]),
+            actor_ref=row["actor_ref"],
+            action=row["action"],
+            target_ref=row["target_ref"],
+            duration_seconds=_optional_int(row["duration_seconds"]),
+            reason=row["reason"],
+            undone_at=_optional_time(row["undone_at"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """A group message that members reported to the facilitators; who reported is not here."""
+
+    report_id: str  # URL-safe, 12 characters: fits in a button's callback data
+    chat_id: int
+    message_id: int
+    first_at: datetime  # the first report of the message
+    reporters: int  # how many different members reported it
+    staff_chat_id: int | None  # where the facilitators were told, once they were
+    staff_message_id: int | None
+
+    @classmethod
+    def _from_row(cls, row: Row) -> Report:
+        return cls(
+            report_id=row["report_id"],
+            chat_id=int(row["chat_id"]),
+            message_id=int(row["message_id"]),
+            first_at=from_timestamp(row["first_at"]),
+            reporters=int(row["reporters"]),
+            staff_chat_id=_optional_int(row["staff_chat_id"]),
+            staff_message_id=_optional_int(row["staff_message_id"]),
         )

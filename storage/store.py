@@ -5,12 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from types import TracebackType
 
+from storage.audit import AuditRepository
 from storage.chats import ChatRepository
 from storage.database import Database
+from storage.facilitators import FacilitatorRepository
+from storage.flood import FloodRepository
 from storage.joins import JoinRepository
 from storage.members import MemberRepository
 from storage.migrations import migrate
+from storage.refs import RefRepository
+from storage.reports import ReportRepository
 from storage.rules import RulesRepository
+from storage.warnings import WarningRepository
 
 
 class Store:
@@ -20,6 +26,12 @@ class Store:
         self.chats = ChatRepository(db)
         self.rules = RulesRepository(db)
         self.joins = JoinRepository(db)
+        self.facilitators = FacilitatorRepository(db)
+        self.refs = RefRepository(db)
+        self.warnings = WarningRepository(db)
+        self.audit = AuditRepository(db)
+        self.reports = ReportRepository(db)
+        self.flood = FloodRepository(db)
 
     @classmethod
     async def open(cls, url: str) -> Store:

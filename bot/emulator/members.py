@@ -51,6 +51,20 @@ class ChatMethods(ChatAccess):
         chat = self.visible_chat(p["chat_id"])
         return len(list(self.world.present_members(chat))) if chat.is_group else 2
 
+    def create_forum_topic(self, p: Params) -> Json:
+        chat = self._managed_group(p["chat_id"], "method is available only for supergroups")
+        if not chat.is_forum:
+            raise bad("the chat is not a forum")
+        self._require_right(chat, "can_manage_topics", "not enough rights to create a topic")
+        thread_id = chat.next_message_id  # a topic's id is the id of its first service message
+        self.world.store_message(
+            chat,
+            self.world.bot,
+            {"forum_topic_created": {"name": p["name"], "icon_color": 0x6FB9F0}},
+        )
+        chat.topics[thread_id] = p["name"]
+        return {"message_thread_id": thread_id, "name": p["name"], "icon_color": 0x6FB9F0}
+
     def leave_chat(self, p: Params) -> bool:
         chat = self._managed_group(p["chat_id"])
         self._change(chat, self.world.bot.id, MemberState("left"))

@@ -46,6 +46,7 @@ class BotMethods(MessageMethods, ChatMethods):
             "pinChatMessage": self.pin_chat_message,
             "unpinChatMessage": self.unpin_chat_message,
             "createChatInviteLink": self.create_chat_invite_link,
+            "createForumTopic": self.create_forum_topic,
             "setChatMenuButton": _true,
             "getFile": self.get_file,
         }

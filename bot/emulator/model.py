@@ -116,6 +116,7 @@ class ChatState:
     type: str  # private/group/supergroup
     title: str | None = None
     is_forum: bool = False
+    topics: dict[int, str] = field(default_factory=dict)  # message_thread_id -> name
     members: dict[int, MemberState] = field(default_factory=dict)
     messages: dict[int, Json] = field(default_factory=dict)
     next_message_id: int = 1

@@ -17,9 +17,15 @@ from .model import (
     ChatState,
     Json,
     MemberState,
+    UserState,
     without_reply,
 )
 from .world import World
+
+# Telegram's stand-in sender for messages an anonymous administrator sends as the group.
+ANONYMOUS_ADMIN = UserState(
+    1087968824, "Group", username="GroupAnonymousBot", is_bot=True, started=True
+)
 
 
 class UpdateProducers:
@@ -47,10 +53,16 @@ class UpdateProducers:
         *,
         reply_to_message_id: int | None = None,
         message_thread_id: int | None = None,
+        as_group: bool = False,
     ) -> Json:
-        """A member writes in a group; queued only if the bot would see it (privacy mode)."""
+        """A member writes in a group; queued only if the bot would see it (privacy mode).
+
+        ``as_group``: an anonymous administrator, whose messages come from the group itself.
+        """
         w = self.world
         chat = self._live_group(chat_id)
+        if as_group:
+            self._member_actor(chat, user_id, admin=True)
         member = chat.member(user_id)
         if not member.present:
             raise ValueError(f"user {user_id} is not a member of chat {chat_id}")
@@ -67,6 +79,9 @@ class UpdateProducers:
             if not chat.is_forum:
                 raise ValueError(f"chat {chat_id} is not a forum")
             content.update(message_thread_id=message_thread_id, is_topic_message=True)
+        if as_group:
+            content["sender_chat"] = w.chat_api(chat)
+            return w.push_message(chat, w.store_message(chat, ANONYMOUS_ADMIN, content))
         return w.push_message(chat, w.store_message(chat, w.user(user_id), content))
 
     def press_button(

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
-from storage import Chat, Consent, IntegrityError, PendingJoin, Rules, Store
+from storage import Chat, Consent, IntegrityError, PendingJoin, Report, Rules, Store
 from storage.migrations import MIGRATIONS, migrate
 from storage.models import to_timestamp
 
@@ -425,3 +426,222 @@ async def test_clearing_a_missing_right_makes_it_news_again(store: Store, now: d
     await store.chats.clear_missing_right(GROUP, "can_delete_messages")  # twice is fine
     assert await store.chats.first_missing_right(GROUP, "can_delete_messages", now) is True
     assert await store.chats.first_missing_right(GROUP, "can_invite_users", now) is False
+
+
+# --- moderation options ----------------------------------------------------------------------
+
+
+async def test_a_new_registration_has_the_default_moderation_options(
+    store: Store, now: datetime
+) -> None:
+    chat = await store.chats.register(GROUP, "peer_group", "Uusimaa", "fi", now)
+    assert chat.public_warn_notice is True  # a bool, also on SQLite
+    assert (chat.flood_messages, chat.flood_seconds) == (None, 10)
+    assert chat == Chat(GROUP, "peer_group", "Uusimaa", "fi", now, True, True, True, None, 10)
+
+
+async def test_set_options_changes_the_moderation_options(store: Store, now: datetime) -> None:
+    await store.chats.register(GROUP, "peer_group", "Uusimaa", "fi", now)
+    base = Chat(GROUP, "peer_group", "Uusimaa", "fi", now)
+    chat = await store.chats.set_options(GROUP, public_warn_notice=False)
+    assert chat == replace(base, public_warn_notice=False)
+    chat = await store.chats.set_options(GROUP, flood_messages=5, flood_seconds=30)
+    assert chat == replace(base, public_warn_notice=False, flood_messages=5, flood_seconds=30)
+    # Leaving flood_messages out leaves it; None switches flood protection off.
+    chat = await store.chats.set_options(GROUP, join_gate=False, public_warn_notice=True)
+    assert chat == replace(base, join_gate=False, flood_messages=5, flood_seconds=30)
+    chat = await store.chats.set_options(GROUP, flood_messages=None)
+    assert chat == replace(base, join_gate=False, flood_seconds=30)
+    assert await store.chats.get(GROUP) == chat
+
+
+async def test_set_flood_sets_both_or_switches_off(store: Store, now: datetime) -> None:
+    await store.chats.register(GROUP, "peer_group", "Uusimaa", "fi", now)
+    chat = await store.chats.set_flood(GROUP, 8, 15)
+    assert chat is not None
+    assert (chat.flood_messages, chat.flood_seconds) == (8, 15)
+    chat = await store.chats.set_flood(GROUP, None, 15)
+    assert chat is not None
+    assert (chat.flood_messages, chat.flood_seconds) == (None, 15)
+    assert await store.chats.set_flood(OLD_GROUP, 8, 15) is None
+
+
+async def test_flood_limits_must_be_positive(store: Store, now: datetime) -> None:
+    await store.chats.register(GROUP, "peer_group", "Uusimaa", "fi", now)
+    with pytest.raises(ValueError, match="flood_messages"):
+        await store.chats.set_options(GROUP, flood_messages=0)
+    with pytest.raises(ValueError, match="flood_seconds"):
+        await store.chats.set_flood(GROUP, 5, 0)
+    assert await store.chats.get(GROUP) == Chat(GROUP, "peer_group", "Uusimaa", "fi", now)
+
+
+async def test_registering_again_keeps_the_moderation_options(store: Store, now: datetime) -> None:
+    await store.chats.register(GROUP, "peer_group", "Uusimaa", "fi", now)
+    await store.chats.set_options(
+        GROUP, public_warn_notice=False, flood_messages=6, flood_seconds=20
+    )
+    later = now + timedelta(days=1)
+    chat = await store.chats.register(GROUP, "peer_group", "Lappi", "se", later)
+    assert chat == Chat(GROUP, "peer_group", "Lappi", "se", later, True, True, False, 6, 20)
+
+
+async def test_groups_registered_before_moderation_get_the_defaults(
+    db_url: str, now: datetime
+) -> None:
+    async with await Store.open(db_url) as store:
+        await migrate(store.db, now, migrations=MIGRATIONS[:2])
+        await store.db.execute(
+            "INSERT INTO chats (chat_id, kind, region, language, registered_at, join_gate)"
+            " VALUES ($1, $2, $3, $4, $5, FALSE)",
+            GROUP,
+            "peer_group",
+            "Uusimaa",
+            "fi",
+            to_timestamp(now),
+        )
+        assert 3 in await store.migrate(now)
+        assert await store.chats.get(GROUP) == Chat(
+            GROUP, "peer_group", "Uusimaa", "fi", now, False, True, True, None, 10
+        )
+
+
+# --- move: moderation options and rows -------------------------------------------------------
+
+
+async def test_move_carries_the_moderation_options(store: Store, now: datetime) -> None:
+    await store.chats.register(OLD_GROUP, "peer_group", "Kainuu", "sv", now)
+    await store.chats.set_options(
+        OLD_GROUP, public_warn_notice=False, flood_messages=4, flood_seconds=8
+    )
+    assert await store.chats.move(OLD_GROUP, GROUP) is True
+    assert await store.chats.get(GROUP) == Chat(
+        GROUP, "peer_group", "Kainuu", "sv", now, True, True, False, 4, 8
+    )
+
+
+async def test_move_onto_a_registered_id_keeps_its_moderation_options(
+    store: Store, now: datetime
+) -> None:
+    await store.chats.register(OLD_GROUP, "peer_group", "Kainuu", "sv", now)
+    await store.chats.set_options(OLD_GROUP, public_warn_notice=False, flood_messages=4)
+    await store.chats.register(GROUP, "peer_group", "Lappi", "fi", now)
+    await store.chats.set_flood(GROUP, 9, 30)
+    assert await store.chats.move(OLD_GROUP, GROUP) is True
+    assert await store.chats.get(GROUP) == Chat(
+        GROUP, "peer_group", "Lappi", "fi", now, True, True, True, 9, 30
+    )
+
+
+async def test_move_carries_the_moderation_rows(store: Store, now: datetime) -> None:
+    later = now + timedelta(minutes=5)
+    await store.chats.register(OLD_GROUP, "peer_group", "Kainuu", "sv", now)
+    await store.facilitators.replace(OLD_GROUP, [USER, USER + 1], now)
+    await store.warnings.add(OLD_GROUP, USER + 2, now, now + timedelta(days=30))
+    entry = await store.audit.record(OLD_GROUP, now, "actor", "warn", target_ref="target")
+    report, _ = await store.reports.add(OLD_GROUP, 10, "r1", now)
+    await store.reports.add(OLD_GROUP, 10, "r2", later)
+    await store.reports.set_staff_message(report.report_id, STAFF, 99)
+    await store.flood.count_message(OLD_GROUP, USER + 2, now, 10)
+
+    assert await store.chats.move(OLD_GROUP, GROUP) is True
+
+    assert await store.facilitators.cached(GROUP) == (frozenset({USER, USER + 1}), now)
+    assert await store.warnings.add(GROUP, USER + 2, later, now + timedelta(days=30)) == 2
+    assert await store.audit.get(entry.entry_id) == replace(entry, chat_id=GROUP)
+    assert await store.audit.recent([GROUP], 5) == [replace(entry, chat_id=GROUP)]
+    moved = Report(report.report_id, GROUP, 10, now, 2, STAFF, 99)
+    assert await store.reports.get(report.report_id) == moved
+    assert await store.reports.add(GROUP, 10, "r2", later) == (moved, False)
+    assert await store.flood.count_message(GROUP, USER + 2, now, 10) == 2
+    # Nothing is left under the old id, and a second move finds nothing.
+    assert await store.facilitators.cached(OLD_GROUP) == (frozenset(), None)
+    assert await store.warnings.active(OLD_GROUP, USER + 2, now) == 0
+    assert await store.audit.recent([OLD_GROUP], 5) == []
+    assert await store.flood.count_message(OLD_GROUP, USER + 2, now, 10) == 1
+    await store.flood.purge_before(now + timedelta(hours=1))
+    assert await store.chats.move(OLD_GROUP, GROUP) is False
+
+
+async def test_move_of_moderation_rows_alone_reports_them(store: Store, now: datetime) -> None:
+    # Not registered, but something was kept under the old id: one table at a time.
+    adds: list[tuple[str, Callable[[], Awaitable[object]]]] = [
+        ("facilitators", lambda: store.facilitators.add(OLD_GROUP, USER, now)),
+        ("warnings", lambda: store.warnings.add(OLD_GROUP, USER, now, now + timedelta(days=1))),
+        ("audit_log", lambda: store.audit.record(OLD_GROUP, now, "actor", "mute")),
+        ("reports", lambda: store.reports.add(OLD_GROUP, 10, "r1", now)),
+        ("flood_counts", lambda: store.flood.count_message(OLD_GROUP, USER, now, 10)),
+    ]
+    for table, add in adds:
+        await add()
+        assert await store.chats.move(OLD_GROUP, GROUP) is True, table
+        assert await store.chats.move(OLD_GROUP, GROUP) is False, table
+        count = await store.db.fetchval(f"SELECT COUNT(*) FROM {table} WHERE chat_id = $1", GROUP)
+        assert count == 1, table
+
+
+async def test_move_keeps_the_new_ids_moderation_rows(store: Store, now: datetime) -> None:
+    later = now + timedelta(hours=1)
+    await store.facilitators.replace(OLD_GROUP, [USER, USER + 1], now)
+    await store.facilitators.replace(GROUP, [USER + 1, USER + 3], later)
+    old_report, _ = await store.reports.add(OLD_GROUP, 10, "r1", now)
+    await store.reports.add(OLD_GROUP, 10, "r2", now)
+    other_report, _ = await store.reports.add(OLD_GROUP, 11, "r1", now)
+    new_report, _ = await store.reports.add(GROUP, 10, "r3", later)
+    await store.flood.count_message(OLD_GROUP, USER, now, 10)
+    await store.flood.count_message(OLD_GROUP, USER + 1, now, 10)
+    await store.flood.count_message(GROUP, USER, later, 10)
+
+    assert await store.chats.move(OLD_GROUP, GROUP) is True
+
+    # A cached list is never merged: the old id's facilitators do not join the new group's.
+    assert await store.facilitators.cached(GROUP) == (frozenset({USER + 1, USER + 3}), later)
+    # The new id's report of the same message wins; the old one goes, with its reporters.
+    assert await store.reports.get(new_report.report_id) == new_report
+    assert await store.reports.get(old_report.report_id) is None
+    assert await store.reports.get(other_report.report_id) == replace(other_report, chat_id=GROUP)
+    assert (
+        await store.db.fetchval(
+            "SELECT COUNT(*) FROM report_reporters WHERE report_id = $1", old_report.report_id
+        )
+        == 0
+    )
+    counts = await store.db.fetch(
+        "SELECT user_id, window_start, messages FROM flood_counts WHERE chat_id = $1"
+        " ORDER BY user_id",
+        GROUP,
+    )
+    assert counts == [
+        {"user_id": USER, "window_start": to_timestamp(later), "messages": 1},
+        {"user_id": USER + 1, "window_start": to_timestamp(now), "messages": 1},
+    ]
+    for table in ("facilitators", "warnings", "audit_log", "reports", "flood_counts"):
+        count = await store.db.fetchval(
+            f"SELECT COUNT(*) FROM {table} WHERE chat_id = $1", OLD_GROUP
+        )
+        assert count == 0, table
+
+
+async def test_move_of_a_staff_group_forgets_its_report_messages(
+    store: Store, now: datetime
+) -> None:
+    await store.chats.register(OLD_GROUP, "staff", "Kainuu", "fi", now)
+    report, _ = await store.reports.add(GROUP, 10, "r1", now)
+    await store.reports.set_staff_message(report.report_id, OLD_GROUP, 99)
+    assert await store.chats.move(OLD_GROUP, STAFF) is True
+    # The old message cannot be edited under the new id: the next report tells them afresh.
+    assert await store.reports.get(report.report_id) == report
+    assert await store.chats.move(OLD_GROUP, STAFF) is False
+
+
+async def test_staff_topics_are_remembered_once_and_reset_by_registration(
+    store: Store, now: datetime
+):
+    chat_id = STAFF
+    await store.chats.register(chat_id, "staff", "Lappi", None, now)
+    assert await store.chats.staff_topic(chat_id, "reports") is None
+    assert await store.chats.set_staff_topic(chat_id, "reports", 17) == 17
+    assert await store.chats.set_staff_topic(chat_id, "reports", 99) == 17  # the first one wins
+    assert await store.chats.set_staff_topic(chat_id, "moderation", 0) == 0
+    assert await store.chats.staff_topic(chat_id, "moderation") == 0
+    await store.chats.register(chat_id, "staff", "Lappi", None, now)
+    assert await store.chats.staff_topic(chat_id, "reports") is None

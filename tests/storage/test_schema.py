@@ -11,6 +11,17 @@ from storage import Store
 
 # table -> [(column, declared type, nullable)] in column order
 EXPECTED_SCHEMA: dict[str, list[tuple[str, str, bool]]] = {
+    "audit_log": [
+        ("entry_id", "text", False),
+        ("chat_id", "bigint", False),
+        ("at", "bigint", False),
+        ("actor_ref", "text", False),
+        ("action", "text", False),
+        ("target_ref", "text", True),
+        ("duration_seconds", "bigint", True),
+        ("reason", "text", True),
+        ("undone_at", "bigint", True),
+    ],
     "chats": [
         ("chat_id", "bigint", False),
         ("kind", "text", False),
@@ -19,12 +30,30 @@ EXPECTED_SCHEMA: dict[str, list[tuple[str, str, bool]]] = {
         ("registered_at", "bigint", False),
         ("join_gate", "boolean", False),
         ("hide_service_messages", "boolean", False),
+        ("public_warn_notice", "boolean", False),
+        ("flood_messages", "integer", True),
+        ("flood_seconds", "integer", False),
     ],
     "consents": [
         ("user_id", "bigint", False),
         ("chat_id", "bigint", False),
         ("rules_version", "integer", False),
         ("agreed_at", "bigint", False),
+    ],
+    "facilitators": [
+        ("chat_id", "bigint", False),
+        ("user_id", "bigint", False),
+        ("refreshed_at", "bigint", False),
+    ],
+    "flood_counts": [
+        ("chat_id", "bigint", False),
+        ("user_id", "bigint", False),
+        ("window_start", "bigint", False),
+        ("messages", "integer", False),
+    ],
+    "member_refs": [
+        ("ref", "text", False),
+        ("user_id", "bigint", False),
     ],
     "members": [
         ("user_id", "bigint", False),
@@ -44,6 +73,23 @@ EXPECTED_SCHEMA: dict[str, list[tuple[str, str, bool]]] = {
         ("via", "text", False),
         ("since", "bigint", False),
         ("welcome_message_id", "bigint", True),
+    ],
+    "report_events": [
+        ("reporter_ref", "text", False),
+        ("at", "bigint", False),
+    ],
+    "report_reporters": [
+        ("report_id", "text", False),
+        ("reporter_ref", "text", False),
+    ],
+    "reports": [
+        ("report_id", "text", False),
+        ("chat_id", "bigint", False),
+        ("message_id", "bigint", False),
+        ("first_at", "bigint", False),
+        ("reporters", "integer", False),
+        ("staff_chat_id", "bigint", True),
+        ("staff_message_id", "bigint", True),
     ],
     "rules_drafts": [
         ("draft_id", "text", False),
@@ -68,9 +114,21 @@ EXPECTED_SCHEMA: dict[str, list[tuple[str, str, bool]]] = {
         ("description", "text", False),
         ("applied_at", "bigint", False),
     ],
+    "staff_topics": [
+        ("chat_id", "bigint", False),
+        ("kind", "text", False),
+        ("thread_id", "bigint", False),
+    ],
     "unregistered_chats": [
         ("chat_id", "bigint", False),
         ("first_seen_at", "bigint", False),
+    ],
+    "warnings": [
+        ("warning_id", "text", False),
+        ("chat_id", "bigint", False),
+        ("user_id", "bigint", False),
+        ("given_at", "bigint", False),
+        ("expires_at", "bigint", False),
     ],
 }
 

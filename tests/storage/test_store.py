@@ -6,10 +6,16 @@ from datetime import datetime
 
 import storage
 from storage import LATEST_VERSION, Store
+from storage.audit import AuditRepository
 from storage.chats import ChatRepository
+from storage.facilitators import FacilitatorRepository
+from storage.flood import FloodRepository
 from storage.joins import JoinRepository
 from storage.members import MemberRepository
+from storage.refs import RefRepository
+from storage.reports import ReportRepository
 from storage.rules import RulesRepository
+from storage.warnings import WarningRepository
 
 
 def test_the_package_exports_its_api() -> None:
@@ -24,6 +30,8 @@ def test_the_package_exports_its_api() -> None:
         "Consent",
         "PendingJoin",
         "JoinVia",
+        "AuditEntry",
+        "Report",
         "DatabaseTooNew",
         "IntegrityError",
         "LATEST_VERSION",
@@ -40,6 +48,12 @@ async def test_open_migrate_and_close(db_url: str, now: datetime, engine: str) -
         assert isinstance(store.chats, ChatRepository)
         assert isinstance(store.rules, RulesRepository)
         assert isinstance(store.joins, JoinRepository)
+        assert isinstance(store.facilitators, FacilitatorRepository)
+        assert isinstance(store.refs, RefRepository)
+        assert isinstance(store.warnings, WarningRepository)
+        assert isinstance(store.audit, AuditRepository)
+        assert isinstance(store.reports, ReportRepository)
+        assert isinstance(store.flood, FloodRepository)
         assert await store.migrate(now) == list(range(1, LATEST_VERSION + 1))
         assert await store.migrate(now) == []
     finally:

@@ -1,0 +1,124 @@
+"""What every facilitator command shares: durations, targets, quiet deletes, the staff chat."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from telegram import Message
+from telegram.error import TelegramError
+
+from bot.context import BotContext
+from bot.i18n import N_, Translator
+from bot.messaging import send_private
+from bot.rights import Right, is_missing_right, report_missing_right
+from storage import Chat, Store
+
+log = logging.getLogger(__name__)
+_DURATION = re.compile(r"^(\d{1,4})(m|min|h|d|w)$", re.IGNORECASE)
+_UNITS = {"m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
+# Telegram treats restrictions longer than 366 days as forever; we refuse instead.
+MAX_DURATION = timedelta(days=366)
+
+
+def only_facilitators_text(t: Translator) -> str:
+    return t.gettext("Only the group's facilitators can do that, so nothing was changed.")
+
+
+def parse_duration(word: str) -> timedelta | None:
+    """30m, 2h, 1d, 1w (and 45min); None if the word is not a duration we accept."""
+    match = _DURATION.match(word.strip())
+    if match is None:
+        return None
+    duration = timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2).lower()])
+    return duration if timedelta(0) < duration <= MAX_DURATION else None
+
+
+def looks_like_duration(word: str) -> bool:
+    return bool(re.match(r"^\d+[a-z]+$", word, re.IGNORECASE))
+
+
+@dataclass(frozen=True)
+class Target:
+    user_id: int | None  # None: no member named (no reply, no id)
+    words: list[str]  # what is left of the arguments: duration and reason
+    message_id: int | None = None  # the replied message, for /del and /report
+    message_date_age: timedelta | None = None
+
+
+def find_target(message: Message, args: list[str], now_timestamp: float) -> Target:
+    """The member a command is about: the author of the replied message, or a user id."""
+    replied = message.reply_to_message
+    if replied is not None:
+        author = None if replied.sender_chat is not None else replied.from_user
+        age = timedelta(seconds=max(0.0, now_timestamp - replied.date.timestamp()))
+        return Target(author.id if author else None, args, replied.message_id, age)
+    if args and args[0].isdigit():
+        return Target(int(args[0]), args[1:])
+    return Target(None, args)
+
+
+async def delete_command(context: BotContext, message: Message) -> None:
+    """Facilitator commands leave no trace in the group."""
+    try:
+        await message.delete()
+    except TelegramError as exc:
+        if is_missing_right(exc):
+            await report_missing_right(context, message.chat_id, Right.DELETE)
+        log.info("command_not_deleted reason=%s", type(exc).__name__)
+
+
+async def tell_facilitator(
+    context: BotContext, user_id: int | None, chat_id: int, text: str
+) -> None:
+    """Privately if possible; otherwise in the group, where only the facilitator's words are."""
+    if user_id is not None and await send_private(context, user_id, text):
+        return
+    await context.bot.send_message(chat_id, text)
+
+
+async def staff_chat_for(store: Store, group: Chat) -> Chat | None:
+    staff = [c for c in await store.chats.list("staff") if c.region == group.region]
+    return staff[0] if staff else None
+
+
+STAFF_TOPICS = {"moderation": N_("Moderation log"), "reports": N_("Reports")}
+
+
+async def post_to_staff(
+    context: BotContext,
+    group: Chat,
+    render: Callable[[Translator], str],
+    *,
+    kind: str,
+) -> Message | None:
+    """The region's staff chat hears about it, in its language and, in a forum, its topic."""
+    staff = await staff_chat_for(context.store, group)
+    if staff is None:
+        return None
+    text = render(context.translator(staff.language))
+    try:
+        thread = await staff_topic(context, staff, kind)
+        return await context.bot.send_message(
+            staff.chat_id, text, message_thread_id=thread or None
+        )
+    except TelegramError as exc:
+        log.warning("staff_post_failed reason=%s", type(exc).__name__)
+        return None
+
+
+async def staff_topic(context: BotContext, staff: Chat, kind: str) -> int:
+    """The forum topic for this kind, created on first use; 0 when the chat is no forum."""
+    known = await context.store.chats.staff_topic(staff.chat_id, kind)
+    if known is not None:
+        return known
+    chat = await context.bot.get_chat(staff.chat_id)
+    thread = 0
+    if chat.is_forum:
+        name = context.translator(staff.language).gettext(STAFF_TOPICS[kind])
+        topic = await context.bot.create_forum_topic(staff.chat_id, name)
+        thread = topic.message_thread_id
+    return await context.store.chats.set_staff_topic(staff.chat_id, kind, thread)
