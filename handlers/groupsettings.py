@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.error import TelegramError
 from telegram.ext import CommandHandler, MessageHandler
 from telegram.ext import filters as tg_filters
 
@@ -13,8 +12,7 @@ from bot.context import BotApplication, BotContext
 from bot.facilitators import is_facilitator
 from bot.i18n import Translator
 from bot.messaging import send_private
-from bot.rights import Right, is_missing_right, report_missing_right
-from handlers.moderation_common import only_facilitators_text
+from handlers.moderation_common import delete_quietly, only_facilitators_text
 from storage import Chat
 from storage.chats import ChatRepository
 
@@ -102,9 +100,4 @@ async def on_service_notice(update: Update, context: BotContext) -> None:
     registered = context.registered_chat
     if message is None or registered is None or not registered.hide_service_messages:
         return
-    try:
-        await message.delete()
-    except TelegramError as exc:
-        if is_missing_right(exc):
-            await report_missing_right(context, message.chat_id, Right.DELETE)
-        log.info("service_notice_kept reason=%s", type(exc).__name__)
+    await delete_quietly(context, message)

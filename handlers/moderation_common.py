@@ -61,14 +61,18 @@ def find_target(message: Message, args: list[str], now_timestamp: float) -> Targ
     return Target(None, args)
 
 
-async def delete_command(context: BotContext, message: Message) -> None:
-    """Facilitator commands leave no trace in the group."""
+async def delete_quietly(context: BotContext, message: Message) -> None:
+    """Remove a message that should leave no trace; a missing right is reported once."""
     try:
         await message.delete()
     except TelegramError as exc:
         if is_missing_right(exc):
             await report_missing_right(context, message.chat_id, Right.DELETE)
-        log.info("command_not_deleted reason=%s", type(exc).__name__)
+        log.info("message_not_deleted reason=%s", type(exc).__name__)
+
+
+# Facilitator commands and reports leave no trace in the group.
+delete_command = delete_quietly
 
 
 async def tell_facilitator(
