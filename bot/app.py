@@ -82,12 +82,16 @@ async def open_store(settings: Settings, clock: Clock) -> Store:
 async def _open_services(app: Any) -> None:
     services = services_of(app)
     services.store = await open_store(services.settings, services.clock)
+    services.reminder_leadership = services.store.leadership("reminders")
     await publish_commands(app.bot, services.translations, services.settings.bot.default_language)
     log.info("bot_ready")
 
 
 async def _close_services(app: Any) -> None:
     services = services_of(app)
+    if services.reminder_leadership is not None:
+        await services.reminder_leadership.release()
+        services.reminder_leadership = None
     if services.store is not None:
         await services.store.close()
         services.store = None

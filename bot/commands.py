@@ -17,15 +17,19 @@ PRIVATE = (
     ("start", N_("Welcome and what I can do")),
     ("help", N_("What you can do here")),
     ("rules", N_("The rules of your group")),
+    ("meetups", N_("Coming meetups")),
+    ("reminders", N_("Meetup reminders on or off")),
     ("language", N_("Choose your language")),
 )
 GROUP = (
     ("help", N_("What I do in this group")),
     ("rules", N_("The group's rules")),
+    ("meetups", N_("Coming meetups")),
     ("report", N_("Report a message privately (reply to it)")),
 )
 ADMINS = (
     *GROUP,
+    ("meetup", N_("Add, edit or cancel a meetup")),
     ("warn", N_("Remind a member of the rules privately")),
     ("pause", N_("Pause a member's posting for a while")),
     ("remove", N_("Remove a member from the group")),

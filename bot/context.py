@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -15,6 +16,7 @@ from bot.settings import Settings
 
 if TYPE_CHECKING:
     from storage import Chat, Member, Store
+    from storage.leadership import Leadership
 
 # A deep-link handler gets the part of the /start payload after its name ("" if none).
 DeepLinkHandler = Callable[[Update, "BotContext", str], Awaitable[None]]
@@ -28,6 +30,10 @@ class Services:
     translations: Translations
     store: Store | None = None
     deep_links: dict[str, DeepLinkHandler] = field(default_factory=dict)
+    # Paces reminder rounds; tests replace it so that nothing waits for real.
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    reminder_leadership: Leadership | None = None
+    reminder_round: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 BotApplication = Application[

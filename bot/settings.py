@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from datetime import time
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -110,6 +111,21 @@ class ModerationSettings(_Section):
     flood_pause_minutes: int = Field(default=10, ge=1, le=60 * 24)
 
 
+class MeetupSettings(_Section):
+    quiet_hours_start: time = time(22, 0)
+    quiet_hours_end: time = time(8, 0)
+    private_reminder_offsets_minutes: list[int] = Field(default_factory=lambda: [1440, 120])
+    planning_horizon_days: int = Field(default=35, ge=1, le=366)
+    reminders_per_second: float = Field(default=20, gt=0, le=30)
+
+    @field_validator("private_reminder_offsets_minutes")
+    @classmethod
+    def _positive(cls, value: list[int]) -> list[int]:
+        if not value or any(m < 1 or m > 60 * 24 * 14 for m in value):
+            raise ValueError("use minutes before the meetup, for example [1440, 120]")
+        return sorted(set(value), reverse=True)
+
+
 class LoggingSettings(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     format: Literal["text", "json"] = "text"
@@ -131,6 +147,7 @@ class Settings(BaseSettings):
     storage: StorageSettings = Field(default_factory=StorageSettings)
     bot: BotSettings = Field(default_factory=BotSettings)
     moderation: ModerationSettings = Field(default_factory=ModerationSettings)
+    meetups: MeetupSettings = Field(default_factory=MeetupSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
 
     @classmethod

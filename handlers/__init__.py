@@ -12,10 +12,13 @@ from handlers import (
     joining,
     joining_flow,
     language,
+    meetups,
     members,
     moderation,
     modlog,
+    reminders,
     reports,
+    rsvp,
     rules,
     setup,
     start,
@@ -38,6 +41,9 @@ FEATURES = (
     reports,
     modlog,
     flood,
+    meetups,
+    rsvp,
+    reminders,
 )
 
 

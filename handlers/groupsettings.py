@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from telegram import Update
 from telegram.ext import CommandHandler, MessageHandler
@@ -38,7 +39,8 @@ async def change_option(chats: ChatRepository, chat_id: int, args: list[str]) ->
     """`gate|tidy|notice on|off`, `flood N SECONDS` or `flood off`; None for anything else."""
     words = [word.lower() for word in args]
     if len(words) == 2 and words[0] in OPTIONS and words[1] in SWITCH:
-        return await chats.set_options(chat_id, **{OPTIONS[words[0]]: SWITCH[words[1]]})
+        option: dict[str, Any] = {OPTIONS[words[0]]: SWITCH[words[1]]}
+        return await chats.set_options(chat_id, **option)
     if words == ["flood", "off"]:
         return await chats.set_flood(chat_id, None, FLOOD_DEFAULT_SECONDS)
     if len(words) == 3 and words[0] == "flood" and words[1].isdigit() and words[2].isdigit():

@@ -89,7 +89,11 @@ async def staff_chat_for(store: Store, group: Chat) -> Chat | None:
     return staff[0] if staff else None
 
 
-STAFF_TOPICS = {"moderation": N_("Moderation log"), "reports": N_("Reports")}
+TOPICS = {
+    "moderation": N_("Moderation log"),
+    "reports": N_("Reports"),
+    "meetups": N_("Meetups"),
+}
 
 
 async def post_to_staff(
@@ -105,7 +109,7 @@ async def post_to_staff(
         return None
     text = render(context.translator(staff.language))
     try:
-        thread = await staff_topic(context, staff, kind)
+        thread = await chat_topic(context, staff, kind)
         return await context.bot.send_message(
             staff.chat_id, text, message_thread_id=thread or None
         )
@@ -114,15 +118,15 @@ async def post_to_staff(
         return None
 
 
-async def staff_topic(context: BotContext, staff: Chat, kind: str) -> int:
-    """The forum topic for this kind, created on first use; 0 when the chat is no forum."""
-    known = await context.store.chats.staff_topic(staff.chat_id, kind)
+async def chat_topic(context: BotContext, chat: Chat, kind: str) -> int:
+    """The forum topic for this kind of post, created on first use; 0 when it is no forum."""
+    known = await context.store.chats.forum_topic(chat.chat_id, kind)
     if known is not None:
         return known
-    chat = await context.bot.get_chat(staff.chat_id)
+    info = await context.bot.get_chat(chat.chat_id)
     thread = 0
-    if chat.is_forum:
-        name = context.translator(staff.language).gettext(STAFF_TOPICS[kind])
-        topic = await context.bot.create_forum_topic(staff.chat_id, name)
+    if info.is_forum:
+        name = context.translator(chat.language).gettext(TOPICS[kind])
+        topic = await context.bot.create_forum_topic(chat.chat_id, name)
         thread = topic.message_thread_id
-    return await context.store.chats.set_staff_topic(staff.chat_id, kind, thread)
+    return await context.store.chats.set_forum_topic(chat.chat_id, kind, thread)

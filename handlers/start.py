@@ -122,6 +122,7 @@ def help_text(t: Translator, who: Audience) -> str:
         "Here is what you can do with me:\n"
         "/start – the welcome message\n"
         "/rules – the rules of your group\n"
+        "/meetups – coming meetups; /reminders on|off – reminders if you want them\n"
         "/language – choose the language I use with you\n"
         "/help – this list\n\n"
         "Everything here stays between you and me."
@@ -147,7 +148,11 @@ def help_text(t: Translator, who: Audience) -> str:
         "/remove [duration] [reason] – remove from the group; /unremove lets back\n"
         "/del – delete the message; /warns, /unwarn – count or remove warnings\n"
         "/refresh – update the list of facilitators\n"
-        "In the staff chat: /modlog [N] – recent actions, with undo"
+        "In the staff chat: /modlog [N] – recent actions, with undo\n\n"
+        "Meetups:\n"
+        "/meetup add 3.12. 17:00 | Name | Place | https://link – add (a preview comes first)\n"
+        "/meetup add weekly tue 17:00 | Name – a series\n"
+        "/meetup edit CODE when|title|place|link|notes VALUE, /meetup cancel CODE [date]"
     )
     if who is Audience.FACILITATOR_PRIVATE:
         return f"{member_private}\n\n{facilitator}"

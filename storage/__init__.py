@@ -1,23 +1,33 @@
 """Storage: SQLite or PostgreSQL behind one API. All SQL of the project lives in this package."""
 
 from storage.database import Connection, Database, Engine, IntegrityError, Row
+from storage.leadership import Leadership
 from storage.migrations import LATEST_VERSION, DatabaseTooNew
 from storage.models import (
+    Audience,
     AuditEntry,
     Chat,
     ChatKind,
     Consent,
+    Frequency,
     JoinVia,
+    Meetup,
     Member,
     PendingJoin,
+    Reminder,
     Report,
+    Rsvp,
+    RsvpAnswer,
+    RsvpCounts,
     Rules,
     RulesDraft,
+    StoredMeetupDraft,
 )
 from storage.store import Store
 
 __all__ = [
     "LATEST_VERSION",
+    "Audience",
     "AuditEntry",
     "Chat",
     "ChatKind",
@@ -26,13 +36,21 @@ __all__ = [
     "Database",
     "DatabaseTooNew",
     "Engine",
+    "Frequency",
     "IntegrityError",
     "JoinVia",
+    "Leadership",
+    "Meetup",
     "Member",
     "PendingJoin",
+    "Reminder",
     "Report",
     "Row",
+    "Rsvp",
+    "RsvpAnswer",
+    "RsvpCounts",
     "Rules",
     "RulesDraft",
     "Store",
+    "StoredMeetupDraft",
 ]

@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import builtins
+from collections.abc import Sequence
 from datetime import datetime
 
 from storage.database import Connection, Database
-from storage.models import CHAT_KINDS, UNSET, Chat, ChatKind, Unset, is_chat_kind, to_timestamp
+from storage.models import (
+    CHAT_KINDS,
+    UNSET,
+    Chat,
+    ChatKind,
+    Unset,
+    is_chat_kind,
+    offsets_to_text,
+    to_timestamp,
+)
 
 _COLUMNS = (
     "chat_id, kind, region, language, registered_at, join_gate, hide_service_messages,"
-    " public_warn_notice, flood_messages, flood_seconds"
+    " public_warn_notice, flood_messages, flood_seconds, reminder_offsets"
 )
 
 # What else is kept under a group's id, and follows the group to its new id. A row whose key
@@ -59,6 +69,15 @@ _MOVE_ROWS = (
     WHERE chat_id = $1 AND user_id NOT IN (SELECT user_id FROM flood_counts WHERE chat_id = $2)
     RETURNING chat_id
     """,
+    # Meetups take their cancellations, sign-ups and reminders along (by meetup_id).
+    "UPDATE meetups SET chat_id = $2 WHERE chat_id = $1 RETURNING chat_id",
+    "UPDATE meetup_drafts SET chat_id = $2 WHERE chat_id = $1 RETURNING chat_id",
+    """
+    UPDATE reminder_subscriptions SET chat_id = $2
+    WHERE chat_id = $1
+        AND user_id NOT IN (SELECT user_id FROM reminder_subscriptions WHERE chat_id = $2)
+    RETURNING chat_id
+    """,
 )
 _DROP_LEFT_BEHIND = (
     "DELETE FROM rules_versions WHERE chat_id = $1 RETURNING chat_id",
@@ -68,6 +87,7 @@ _DROP_LEFT_BEHIND = (
     "DELETE FROM facilitators WHERE chat_id = $1 RETURNING chat_id",
     "DELETE FROM reports WHERE chat_id = $1 RETURNING chat_id",
     "DELETE FROM flood_counts WHERE chat_id = $1 RETURNING chat_id",
+    "DELETE FROM reminder_subscriptions WHERE chat_id = $1 RETURNING chat_id",
     # A staff group's old messages cannot be edited under its new id, where the same message
     # id may be another message: forget them, so that the facilitators are told afresh.
     """
@@ -115,7 +135,7 @@ class ChatRepository:
             )
             await conn.execute("DELETE FROM unregistered_chats WHERE chat_id = $1", chat_id)
             # A re-registered staff chat may have become a forum: find its topics again.
-            await conn.execute("DELETE FROM staff_topics WHERE chat_id = $1", chat_id)
+            await conn.execute("DELETE FROM chat_topics WHERE chat_id = $1", chat_id)
         assert row is not None  # an upsert with RETURNING always returns its row
         return Chat._from_row(row)
 
@@ -147,14 +167,16 @@ class ChatRepository:
 
         Idempotent. The registration (with its options), rules, rules drafts, consents,
         pending joins, missing rights, cached facilitators, warnings, audit log entries,
-        reports and flood counts all move. If the new id is already registered, its
-        registration and options win (it is the newer one) and only a missing language is
-        taken from the old one; likewise a rules version, consent, pending join, missing
-        right, report (of the same message id) or flood count already stored under the new
-        id wins over the old id's, and a cached facilitator list under the new id replaces
-        the old id's list as a whole. Reports whose facilitators were told in the old id's
-        group lose that staff message (it cannot be edited under the new id). Nothing is
-        left under the old id. Returns whether anything was stored under it.
+        reports, flood counts, meetups (with their cancellations, sign-ups and reminders),
+        meetup drafts and reminder subscriptions all move. If the new id is already
+        registered, its registration and options win (it is the newer one) and only a
+        missing language is taken from the old one; likewise a rules version, consent,
+        pending join, missing right, report (of the same message id), flood count or
+        reminder subscription already stored under the new id wins over the old id's, and a
+        cached facilitator list under the new id replaces the old id's list as a whole.
+        Reports whose facilitators were told in the old id's group lose that staff message
+        (it cannot be edited under the new id). Nothing is left under the old id. Returns
+        whether anything was stored under it.
         """
         if old_chat_id == new_chat_id:
             return False
@@ -173,16 +195,20 @@ class ChatRepository:
         public_warn_notice: bool | None = None,
         flood_messages: int | Unset | None = UNSET,
         flood_seconds: int | None = None,
+        reminder_offsets: Sequence[int] | None = None,
     ) -> Chat | None:
         """Change the given options; None if the group is not registered.
 
         An option not given (None) stays as it is, except ``flood_messages``: there None
         switches flood protection off, and leaving it out leaves it as it is.
+        ``reminder_offsets`` are minutes before a meetup (0 or more; stored unique, largest
+        first); an empty sequence means no group reminders.
         """
         if isinstance(flood_messages, int) and flood_messages < 1:
             raise ValueError(f"flood_messages must be at least 1 (or None), not {flood_messages}")
         if flood_seconds is not None and flood_seconds < 1:
             raise ValueError(f"flood_seconds must be at least 1, not {flood_seconds}")
+        offsets = None if reminder_offsets is None else offsets_to_text(reminder_offsets)
         change_flood = not isinstance(flood_messages, Unset)
         row = await self._db.fetchrow(
             f"""
@@ -191,7 +217,8 @@ class ChatRepository:
                 hide_service_messages = COALESCE($3, hide_service_messages),
                 public_warn_notice = COALESCE($4, public_warn_notice),
                 flood_messages = CASE WHEN $5 THEN $6 ELSE flood_messages END,
-                flood_seconds = COALESCE($7, flood_seconds)
+                flood_seconds = COALESCE($7, flood_seconds),
+                reminder_offsets = COALESCE($8, reminder_offsets)
             WHERE chat_id = $1
             RETURNING {_COLUMNS}
             """,
@@ -202,12 +229,17 @@ class ChatRepository:
             change_flood,
             None if isinstance(flood_messages, Unset) else flood_messages,
             flood_seconds,
+            offsets,
         )
         return None if row is None else Chat._from_row(row)
 
     async def set_flood(self, chat_id: int, messages: int | None, seconds: int) -> Chat | None:
         """At most ``messages`` per ``seconds`` (None: flood protection off); None if unknown."""
         return await self.set_options(chat_id, flood_messages=messages, flood_seconds=seconds)
+
+    async def set_reminder_offsets(self, chat_id: int, minutes: Sequence[int]) -> Chat | None:
+        """Group reminders ``minutes`` before each meetup (empty: none); None if unknown."""
+        return await self.set_options(chat_id, reminder_offsets=minutes)
 
     async def first_missing_right(self, chat_id: int, name: str, at: datetime) -> bool:
         """Note that the bot lacks right ``name`` in a group; True only the first time.
@@ -232,25 +264,25 @@ class ChatRepository:
             "DELETE FROM missing_rights WHERE chat_id = $1 AND right_name = $2", chat_id, name
         )
 
-    async def staff_topic(self, chat_id: int, kind: str) -> int | None:
+    async def forum_topic(self, chat_id: int, kind: str) -> int | None:
         """The forum topic for this kind of post (0: the chat is no forum); None: unknown."""
         value = await self._db.fetchval(
-            "SELECT thread_id FROM staff_topics WHERE chat_id = $1 AND kind = $2", chat_id, kind
+            "SELECT thread_id FROM chat_topics WHERE chat_id = $1 AND kind = $2", chat_id, kind
         )
         return None if value is None else int(value)
 
-    async def set_staff_topic(self, chat_id: int, kind: str, thread_id: int) -> int:
+    async def set_forum_topic(self, chat_id: int, kind: str, thread_id: int) -> int:
         """Remember a topic; if another instance was first, its topic wins and is returned."""
         await self._db.execute(
             """
-            INSERT INTO staff_topics (chat_id, kind, thread_id) VALUES ($1, $2, $3)
+            INSERT INTO chat_topics (chat_id, kind, thread_id) VALUES ($1, $2, $3)
             ON CONFLICT (chat_id, kind) DO NOTHING
             """,
             chat_id,
             kind,
             thread_id,
         )
-        stored = await self.staff_topic(chat_id, kind)
+        stored = await self.forum_topic(chat_id, kind)
         return thread_id if stored is None else stored
 
     async def first_sighting(self, chat_id: int, at: datetime) -> bool:
@@ -300,7 +332,7 @@ async def _move_registration(conn: Connection, old_chat_id: int, new_chat_id: in
     await conn.execute(
         f"""
         INSERT INTO chats ({_COLUMNS})
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
         ON CONFLICT (chat_id) DO UPDATE SET language = COALESCE(chats.language, excluded.language)
         """,
         new_chat_id,
@@ -313,6 +345,7 @@ async def _move_registration(conn: Connection, old_chat_id: int, new_chat_id: in
         old["public_warn_notice"],
         old["flood_messages"],
         old["flood_seconds"],
+        old["reminder_offsets"],
     )
     return True
 

@@ -6,7 +6,8 @@ Values are always bound as parameters, never formatted into the SQL text.
 
 SQLite uses a single connection in autocommit mode; an ``asyncio.Lock`` serialises access so
 that a transaction on one task never interleaves with statements from another task.
-PostgreSQL uses a small asyncpg pool.
+PostgreSQL uses a small asyncpg pool, and a session connection of its own (outside the pool)
+for what lives as long as a connection does, such as an advisory lock held for leadership.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import logging
 import re
 import sqlite3
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from pathlib import Path
 from types import TracebackType
@@ -38,6 +39,7 @@ POSTGRES_PREFIXES = ("postgresql://", "postgres://")
 SQLITE_BUSY_TIMEOUT_MS = 5000
 POSTGRES_POOL_MIN = 1
 POSTGRES_POOL_MAX = 5
+SESSION_CLOSE_TIMEOUT_SECONDS = 10
 
 
 class IntegrityError(Exception):
@@ -198,6 +200,37 @@ class _PostgresConnection(Connection):
         return await self._raw.fetchval(sql, *args)
 
 
+class SessionConnection(_PostgresConnection):
+    """A PostgreSQL connection of its own, outside the pool, until closed (or lost).
+
+    For session state, such as a session-level advisory lock: PostgreSQL keeps it exactly as
+    long as this connection lives, and frees it when the connection or the process ends.
+    The Database closes its session connections when it closes.
+    """
+
+    def __init__(
+        self, raw: Any, label: str, on_close: Callable[[SessionConnection], None]
+    ) -> None:
+        super().__init__(raw, label)
+        self._on_close = on_close
+
+    @property
+    def closed(self) -> bool:
+        return not self._open or bool(self._raw.is_closed())
+
+    async def close(self) -> None:
+        """Close the connection; PostgreSQL then frees its session state. Closing twice is fine."""
+        if not self._open:
+            return
+        self._close()
+        self._on_close(self)
+        try:
+            await self._raw.close(timeout=SESSION_CLOSE_TIMEOUT_SECONDS)
+        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            # asyncpg has aborted the connection: the server ends the session all the same.
+            log.debug("%s: closed uncleanly (%s)", self._label, exc)
+
+
 class _Backend(ABC):
     engine: ClassVar[Engine]
 
@@ -281,8 +314,11 @@ class _SqliteBackend(_Backend):
 class _PostgresBackend(_Backend):
     engine = "postgres"
 
-    def __init__(self, pool: Any) -> None:
+    def __init__(self, pool: Any, url: str) -> None:
         self._pool = pool
+        self._url = url
+        self._sessions: set[SessionConnection] = set()
+        self._closed = False
 
     @classmethod
     async def open(cls, url: str) -> _PostgresBackend:
@@ -291,7 +327,18 @@ class _PostgresBackend(_Backend):
         pool = await asyncpg.create_pool(
             url, min_size=POSTGRES_POOL_MIN, max_size=POSTGRES_POOL_MAX
         )
-        return cls(pool)
+        return cls(pool, url)
+
+    async def session(self, label: str) -> SessionConnection:
+        if self._closed:
+            raise RuntimeError(f"{label}: the database is closed")
+        raw = await asyncpg.connect(self._url)
+        if self._closed:  # closed while connecting
+            await raw.close()
+            raise RuntimeError(f"{label}: the database is closed")
+        conn = SessionConnection(raw, label, self._sessions.discard)
+        self._sessions.add(conn)
+        return conn
 
     @asynccontextmanager
     async def statement(self) -> AsyncIterator[Connection]:
@@ -312,6 +359,9 @@ class _PostgresBackend(_Backend):
                 conn._close()
 
     async def close(self) -> None:
+        self._closed = True
+        for conn in list(self._sessions):
+            await conn.close()
         await self._pool.close()
 
 
@@ -371,6 +421,16 @@ class Database:
     async def fetchval(self, sql: str, *args: Any) -> Any:
         async with self._statement() as conn:
             return await conn.fetchval(sql, *args)
+
+    async def open_session(self, label: str) -> SessionConnection:
+        """A new PostgreSQL connection outside the pool, until it (or the Database) closes.
+
+        Only for state tied to a connection's life, such as a session-level advisory lock.
+        SQLite has no such connections: a RuntimeError.
+        """
+        if not isinstance(self._backend, _PostgresBackend):
+            raise RuntimeError(f"{label}: session connections are for PostgreSQL only")
+        return await self._backend.session(label)
 
     @asynccontextmanager
     async def transaction(self, name: str) -> AsyncIterator[Connection]:

@@ -160,10 +160,10 @@ async def _v2_join_gate_rules_and_consents(conn: Connection, engine: Engine) -> 
 
 
 async def _v3_moderation(conn: Connection, engine: Engine) -> None:
-    # Topics of a staff chat that is a forum, one per kind of post; thread 0: not a forum.
+    # Forum topics the bot posts into, one per kind of post; thread 0: the chat is no forum.
     await conn.execute(
         """
-        CREATE TABLE staff_topics (
+        CREATE TABLE chat_topics (
             chat_id BIGINT NOT NULL,
             kind TEXT NOT NULL,
             thread_id BIGINT NOT NULL,
@@ -276,12 +276,114 @@ async def _v3_moderation(conn: Connection, engine: Engine) -> None:
     await conn.execute("ALTER TABLE chats ADD COLUMN flood_seconds INTEGER NOT NULL DEFAULT 10")
 
 
+async def _v4_meetups(conn: Connection, engine: Engine) -> None:
+    # Group reminders: minutes before a meetup, comma-separated, largest first; '' = none.
+    await conn.execute(
+        "ALTER TABLE chats ADD COLUMN reminder_offsets TEXT NOT NULL DEFAULT '1440,120'"
+    )
+    # start_local: the naive local wall time 'YYYY-MM-DDTHH:MM' of the first occurrence, in
+    # the IANA time zone ``zone``; a series repeats by frequency, weekday and week_of_month.
+    await conn.execute(
+        """
+        CREATE TABLE meetups (
+            meetup_id TEXT NOT NULL PRIMARY KEY,
+            chat_id BIGINT NOT NULL,
+            title TEXT NOT NULL,
+            place TEXT NULL,
+            online BOOLEAN NOT NULL DEFAULT FALSE,
+            online_link TEXT NULL,
+            notes TEXT NULL,
+            start_local TEXT NOT NULL,
+            zone TEXT NOT NULL,
+            duration_minutes INTEGER NOT NULL,
+            frequency TEXT NULL CHECK (frequency IN ('weekly', 'biweekly', 'monthly')),
+            weekday INTEGER NULL,
+            week_of_month INTEGER NULL,
+            created_at BIGINT NOT NULL,
+            cancelled_at BIGINT NULL
+        )
+        """
+    )
+    await conn.execute("CREATE INDEX meetups_by_chat ON meetups (chat_id)")
+    # A meetup preview waiting for Confirm: the caller's JSON.
+    await conn.execute(
+        """
+        CREATE TABLE meetup_drafts (
+            draft_id TEXT NOT NULL PRIMARY KEY,
+            chat_id BIGINT NOT NULL,
+            payload TEXT NOT NULL,
+            created_at BIGINT NOT NULL
+        )
+        """
+    )
+    # One occurrence of a series called off; starts_at is its start in UTC.
+    await conn.execute(
+        """
+        CREATE TABLE occurrence_cancellations (
+            meetup_id TEXT NOT NULL REFERENCES meetups (meetup_id) ON DELETE CASCADE,
+            starts_at BIGINT NOT NULL,
+            cancelled_at BIGINT NOT NULL,
+            PRIMARY KEY (meetup_id, starts_at)
+        )
+        """
+    )
+    # Sign-ups, per occurrence: who, the answer, and whether they want a private reminder.
+    await conn.execute(
+        """
+        CREATE TABLE rsvps (
+            meetup_id TEXT NOT NULL REFERENCES meetups (meetup_id) ON DELETE CASCADE,
+            starts_at BIGINT NOT NULL,
+            user_id BIGINT NOT NULL,
+            answer TEXT NOT NULL CHECK (answer IN ('yes', 'maybe', 'no')),
+            remind BOOLEAN NOT NULL DEFAULT FALSE,
+            answered_at BIGINT NOT NULL,
+            PRIMARY KEY (meetup_id, starts_at, user_id)
+        )
+        """
+    )
+    await conn.execute("CREATE INDEX rsvps_by_member ON rsvps (user_id)")
+    # "/reminders on": private reminders of every meetup of a group.
+    await conn.execute(
+        """
+        CREATE TABLE reminder_subscriptions (
+            user_id BIGINT NOT NULL,
+            chat_id BIGINT NOT NULL,
+            since BIGINT NOT NULL,
+            PRIMARY KEY (user_id, chat_id)
+        )
+        """
+    )
+    await conn.execute(
+        "CREATE INDEX reminder_subscriptions_by_chat ON reminder_subscriptions (chat_id)"
+    )
+    # The delivery queue. user_id 0: a group reminder. A sender claims a reminder for a
+    # while (claimed_until), then marks it sent or skipped.
+    await conn.execute(
+        """
+        CREATE TABLE reminders (
+            reminder_id TEXT NOT NULL PRIMARY KEY,
+            meetup_id TEXT NOT NULL REFERENCES meetups (meetup_id) ON DELETE CASCADE,
+            starts_at BIGINT NOT NULL,
+            audience TEXT NOT NULL CHECK (audience IN ('group', 'private')),
+            user_id BIGINT NOT NULL DEFAULT 0,
+            due_at BIGINT NOT NULL,
+            claimed_until BIGINT NULL,
+            sent_at BIGINT NULL,
+            skipped_at BIGINT NULL,
+            UNIQUE (meetup_id, starts_at, audience, user_id, due_at)
+        )
+        """
+    )
+    await conn.execute("CREATE INDEX reminders_by_due_at ON reminders (due_at)")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "Create members, chats and unregistered_chats", _v1_initial_tables),
     Migration(2, "Join gate, rules and consents", _v2_join_gate_rules_and_consents),
     Migration(
         3, "Moderation: facilitators, warnings, audit log, reports, flood limits", _v3_moderation
     ),
+    Migration(4, "Meetups, sign-ups and reminders", _v4_meetups),
 )
 
 

@@ -11,10 +11,14 @@ from storage.database import Database
 from storage.facilitators import FacilitatorRepository
 from storage.flood import FloodRepository
 from storage.joins import JoinRepository
+from storage.leadership import Leadership
+from storage.meetups import MeetupRepository
 from storage.members import MemberRepository
 from storage.migrations import migrate
 from storage.refs import RefRepository
+from storage.reminders import ReminderRepository
 from storage.reports import ReportRepository
+from storage.rsvps import RsvpRepository
 from storage.rules import RulesRepository
 from storage.warnings import WarningRepository
 
@@ -32,6 +36,10 @@ class Store:
         self.audit = AuditRepository(db)
         self.reports = ReportRepository(db)
         self.flood = FloodRepository(db)
+        self.meetups = MeetupRepository(db)
+        self.rsvps = RsvpRepository(db)
+        self.reminders = ReminderRepository(db)
+        self._leaderships: dict[str, Leadership] = {}
 
     @classmethod
     async def open(cls, url: str) -> Store:
@@ -42,7 +50,14 @@ class Store:
         """Bring the schema up to date; return the migration versions applied."""
         return await migrate(self.db, now)
 
+    def leadership(self, name: str) -> Leadership:
+        """Who of several instances leads the job ``name``; the same object for each name."""
+        if name not in self._leaderships:
+            self._leaderships[name] = Leadership(self.db, name)
+        return self._leaderships[name]
+
     async def close(self) -> None:
+        """Close the database; a leadership this instance holds ends with it."""
         await self.db.close()
 
     async def __aenter__(self) -> Store:

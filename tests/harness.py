@@ -78,11 +78,16 @@ class Harness:
         return BotContext(self.app)
 
 
+async def _no_wait(_seconds: float) -> None:
+    """Reminder pacing in tests: the order is kept, the waiting is not."""
+
+
 @asynccontextmanager
 async def running_bot(
     settings: Settings, api: BotApiEmulator, clock: ManualClock
 ) -> AsyncIterator[Harness]:
     app = build_application(settings, SecretStr(api.token), clock=clock)
+    services_of(app).sleep = _no_wait
     await app.initialize()
     assert app.post_init is not None
     await app.post_init(app)

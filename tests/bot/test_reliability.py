@@ -123,6 +123,8 @@ async def test_command_menus_exist_for_every_language_and_scope(bot: Harness):
         "Welcome and what I can do",
         "What you can do here",
         "The rules of your group",
+        "Coming meetups",
+        "Meetup reminders on or off",
         "Choose your language",
     ]
     assert len({tuple(v) for v in private.values()}) == 4  # fi is also the fallback

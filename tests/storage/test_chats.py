@@ -633,15 +633,155 @@ async def test_move_of_a_staff_group_forgets_its_report_messages(
     assert await store.chats.move(OLD_GROUP, STAFF) is False
 
 
-async def test_staff_topics_are_remembered_once_and_reset_by_registration(
+async def test_chat_topics_are_remembered_once_and_reset_by_registration(
     store: Store, now: datetime
 ):
     chat_id = STAFF
     await store.chats.register(chat_id, "staff", "Lappi", None, now)
-    assert await store.chats.staff_topic(chat_id, "reports") is None
-    assert await store.chats.set_staff_topic(chat_id, "reports", 17) == 17
-    assert await store.chats.set_staff_topic(chat_id, "reports", 99) == 17  # the first one wins
-    assert await store.chats.set_staff_topic(chat_id, "moderation", 0) == 0
-    assert await store.chats.staff_topic(chat_id, "moderation") == 0
+    assert await store.chats.forum_topic(chat_id, "reports") is None
+    assert await store.chats.set_forum_topic(chat_id, "reports", 17) == 17
+    assert await store.chats.set_forum_topic(chat_id, "reports", 99) == 17  # the first one wins
+    assert await store.chats.set_forum_topic(chat_id, "moderation", 0) == 0
+    assert await store.chats.forum_topic(chat_id, "moderation") == 0
     await store.chats.register(chat_id, "staff", "Lappi", None, now)
-    assert await store.chats.staff_topic(chat_id, "reports") is None
+    assert await store.chats.forum_topic(chat_id, "reports") is None
+
+
+# --- meetup options and rows -----------------------------------------------------------------
+
+
+async def test_a_new_registration_has_the_default_reminder_offsets(
+    store: Store, now: datetime
+) -> None:
+    chat = await store.chats.register(GROUP, "peer_group", "Uusimaa", "fi", now)
+    assert chat.reminder_offsets == (1440, 120)
+    assert chat == Chat(GROUP, "peer_group", "Uusimaa", "fi", now)
+
+
+async def test_set_reminder_offsets(store: Store, now: datetime) -> None:
+    base = await store.chats.register(GROUP, "peer_group", "Uusimaa", "fi", now)
+    # Stored unique, largest first.
+    chat = await store.chats.set_reminder_offsets(GROUP, [30, 2880, 30, 0])
+    assert chat == replace(base, reminder_offsets=(2880, 30, 0))
+    assert await store.chats.get(GROUP) == chat
+    chat = await store.chats.set_reminder_offsets(GROUP, ())  # no group reminders
+    assert chat == replace(base, reminder_offsets=())
+    assert await store.chats.get(GROUP) == chat
+    # Leaving them out of set_options leaves them; giving them there sets them.
+    chat = await store.chats.set_options(GROUP, join_gate=False)
+    assert chat == replace(base, join_gate=False, reminder_offsets=())
+    chat = await store.chats.set_options(GROUP, reminder_offsets=(60,))
+    assert chat == replace(base, join_gate=False, reminder_offsets=(60,))
+    assert await store.chats.set_reminder_offsets(OLD_GROUP, [60]) is None
+
+
+@pytest.mark.parametrize("bad", [[-1], [True], [1.5], ["60"]])
+async def test_reminder_offsets_are_whole_minutes(store: Store, now: datetime, bad: Any) -> None:
+    await store.chats.register(GROUP, "peer_group", "Uusimaa", "fi", now)
+    with pytest.raises(ValueError, match="reminder offset"):
+        await store.chats.set_reminder_offsets(GROUP, bad)
+    chat = await store.chats.get(GROUP)
+    assert chat is not None
+    assert chat.reminder_offsets == (1440, 120)
+
+
+async def test_registering_again_keeps_the_reminder_offsets(store: Store, now: datetime) -> None:
+    await store.chats.register(GROUP, "peer_group", "Uusimaa", "fi", now)
+    await store.chats.set_reminder_offsets(GROUP, [90])
+    chat = await store.chats.register(GROUP, "peer_group", "Lappi", "se", now)
+    assert chat.reminder_offsets == (90,)
+
+
+async def test_groups_registered_before_meetups_get_the_default_offsets(
+    db_url: str, now: datetime
+) -> None:
+    async with await Store.open(db_url) as store:
+        await migrate(store.db, now, migrations=MIGRATIONS[:3])
+        await store.db.execute(
+            "INSERT INTO chats (chat_id, kind, region, language, registered_at, flood_messages)"
+            " VALUES ($1, $2, $3, $4, $5, 7)",
+            GROUP,
+            "peer_group",
+            "Uusimaa",
+            "fi",
+            to_timestamp(now),
+        )
+        assert 4 in await store.migrate(now)
+        assert await store.chats.get(GROUP) == Chat(
+            GROUP, "peer_group", "Uusimaa", "fi", now, flood_messages=7
+        )
+
+
+async def test_move_carries_the_reminder_offsets(store: Store, now: datetime) -> None:
+    await store.chats.register(OLD_GROUP, "peer_group", "Kainuu", "sv", now)
+    await store.chats.set_reminder_offsets(OLD_GROUP, [45])
+    assert await store.chats.move(OLD_GROUP, GROUP) is True
+    chat = await store.chats.get(GROUP)
+    assert chat is not None
+    assert chat.reminder_offsets == (45,)
+    # Onto a registered id, that id's offsets win, like its other options.
+    await store.chats.register(OLD_GROUP, "peer_group", "Kainuu", "sv", now)
+    await store.chats.set_reminder_offsets(OLD_GROUP, [10])
+    assert await store.chats.move(OLD_GROUP, GROUP) is True
+    chat = await store.chats.get(GROUP)
+    assert chat is not None
+    assert chat.reminder_offsets == (45,)
+
+
+async def test_move_carries_meetups_drafts_and_subscriptions(store: Store, now: datetime) -> None:
+    await store.chats.register(OLD_GROUP, "peer_group", "Kainuu", "sv", now)
+    meetup = await store.meetups.create(
+        OLD_GROUP,
+        title="Fika",
+        start_local=datetime(2026, 12, 3, 18, 0),
+        zone="Europe/Helsinki",
+        duration=timedelta(hours=2),
+        at=now,
+    )
+    starts_at = now + timedelta(days=4)
+    await store.rsvps.answer(meetup.meetup_id, starts_at, USER, "yes", now)
+    assert await store.reminders.plan(meetup.meetup_id, starts_at, "group", None, now)
+    draft = await store.meetups.add_draft(OLD_GROUP, '{"title": "Fika"}', now)
+    await store.rsvps.subscribe(USER, OLD_GROUP, now)
+    await store.rsvps.subscribe(USER + 1, OLD_GROUP, now)
+    await store.rsvps.subscribe(USER + 1, GROUP, now + timedelta(hours=1))
+
+    assert await store.chats.move(OLD_GROUP, GROUP) is True
+
+    assert await store.meetups.get(meetup.meetup_id) == replace(meetup, chat_id=GROUP)
+    assert await store.meetups.for_chats([OLD_GROUP]) == []
+    assert (await store.rsvps.counts(meetup.meetup_id, starts_at)).yes == 1
+    assert len(await store.reminders.pending_for(meetup.meetup_id)) == 1
+    assert await store.meetups.take_draft(draft.draft_id) == replace(draft, chat_id=GROUP)
+    assert await store.rsvps.subscribers(GROUP) == [USER, USER + 1]
+    assert await store.rsvps.subscribers(OLD_GROUP) == []
+    # The new id's subscription wins (it is the newer one).
+    since = await store.db.fetchval(
+        "SELECT since FROM reminder_subscriptions WHERE user_id = $1", USER + 1
+    )
+    assert since == to_timestamp(now + timedelta(hours=1))
+    assert await store.chats.move(OLD_GROUP, GROUP) is False
+
+
+async def test_move_of_meetup_rows_alone_reports_them(store: Store, now: datetime) -> None:
+    adds: list[tuple[str, Callable[[], Awaitable[object]]]] = [
+        (
+            "meetups",
+            lambda: store.meetups.create(
+                OLD_GROUP,
+                title="Walk",
+                start_local=datetime(2026, 12, 5, 12, 0),
+                zone="Europe/Helsinki",
+                duration=timedelta(hours=1),
+                at=now,
+            ),
+        ),
+        ("meetup_drafts", lambda: store.meetups.add_draft(OLD_GROUP, "{}", now)),
+        ("reminder_subscriptions", lambda: store.rsvps.subscribe(USER, OLD_GROUP, now)),
+    ]
+    for table, add in adds:
+        await add()
+        assert await store.chats.move(OLD_GROUP, GROUP) is True, table
+        assert await store.chats.move(OLD_GROUP, GROUP) is False, table
+        count = await store.db.fetchval(f"SELECT COUNT(*) FROM {table} WHERE chat_id = $1", GROUP)
+        assert count == 1, table

@@ -33,6 +33,7 @@ EXPECTED_SCHEMA: dict[str, list[tuple[str, str, bool]]] = {
         ("public_warn_notice", "boolean", False),
         ("flood_messages", "integer", True),
         ("flood_seconds", "integer", False),
+        ("reminder_offsets", "text", False),
     ],
     "consents": [
         ("user_id", "bigint", False),
@@ -51,6 +52,29 @@ EXPECTED_SCHEMA: dict[str, list[tuple[str, str, bool]]] = {
         ("window_start", "bigint", False),
         ("messages", "integer", False),
     ],
+    "meetup_drafts": [
+        ("draft_id", "text", False),
+        ("chat_id", "bigint", False),
+        ("payload", "text", False),
+        ("created_at", "bigint", False),
+    ],
+    "meetups": [
+        ("meetup_id", "text", False),
+        ("chat_id", "bigint", False),
+        ("title", "text", False),
+        ("place", "text", True),
+        ("online", "boolean", False),
+        ("online_link", "text", True),
+        ("notes", "text", True),
+        ("start_local", "text", False),
+        ("zone", "text", False),
+        ("duration_minutes", "integer", False),
+        ("frequency", "text", True),
+        ("weekday", "integer", True),
+        ("week_of_month", "integer", True),
+        ("created_at", "bigint", False),
+        ("cancelled_at", "bigint", True),
+    ],
     "member_refs": [
         ("ref", "text", False),
         ("user_id", "bigint", False),
@@ -67,12 +91,33 @@ EXPECTED_SCHEMA: dict[str, list[tuple[str, str, bool]]] = {
         ("right_name", "text", False),
         ("noted_at", "bigint", False),
     ],
+    "occurrence_cancellations": [
+        ("meetup_id", "text", False),
+        ("starts_at", "bigint", False),
+        ("cancelled_at", "bigint", False),
+    ],
     "pending_joins": [
         ("user_id", "bigint", False),
         ("chat_id", "bigint", False),
         ("via", "text", False),
         ("since", "bigint", False),
         ("welcome_message_id", "bigint", True),
+    ],
+    "reminder_subscriptions": [
+        ("user_id", "bigint", False),
+        ("chat_id", "bigint", False),
+        ("since", "bigint", False),
+    ],
+    "reminders": [
+        ("reminder_id", "text", False),
+        ("meetup_id", "text", False),
+        ("starts_at", "bigint", False),
+        ("audience", "text", False),
+        ("user_id", "bigint", False),
+        ("due_at", "bigint", False),
+        ("claimed_until", "bigint", True),
+        ("sent_at", "bigint", True),
+        ("skipped_at", "bigint", True),
     ],
     "report_events": [
         ("reporter_ref", "text", False),
@@ -90,6 +135,14 @@ EXPECTED_SCHEMA: dict[str, list[tuple[str, str, bool]]] = {
         ("reporters", "integer", False),
         ("staff_chat_id", "bigint", True),
         ("staff_message_id", "bigint", True),
+    ],
+    "rsvps": [
+        ("meetup_id", "text", False),
+        ("starts_at", "bigint", False),
+        ("user_id", "bigint", False),
+        ("answer", "text", False),
+        ("remind", "boolean", False),
+        ("answered_at", "bigint", False),
     ],
     "rules_drafts": [
         ("draft_id", "text", False),
@@ -114,7 +167,7 @@ EXPECTED_SCHEMA: dict[str, list[tuple[str, str, bool]]] = {
         ("description", "text", False),
         ("applied_at", "bigint", False),
     ],
-    "staff_topics": [
+    "chat_topics": [
         ("chat_id", "bigint", False),
         ("kind", "text", False),
         ("thread_id", "bigint", False),
@@ -165,3 +218,23 @@ async def test_nothing_identifying_is_stored(store: Store) -> None:
     columns = {name for table in (await _schema(store)).values() for name, _, _ in table}
     for forbidden in ("name", "first_name", "last_name", "username", "text", "phone"):
         assert forbidden not in columns
+
+
+async def test_sign_ups_and_reminders_hold_ids_and_times_only(store: Store) -> None:
+    # What a member did about a meetup: ids, an answer, a choice and times; nothing else.
+    schema = await _schema(store)
+    assert [name for name, _, _ in schema["rsvps"]] == [
+        "meetup_id",
+        "starts_at",
+        "user_id",
+        "answer",
+        "remind",
+        "answered_at",
+    ]
+    assert [name for name, _, _ in schema["reminder_subscriptions"]] == [
+        "user_id",
+        "chat_id",
+        "since",
+    ]
+    assert {kind for _, kind, _ in schema["reminders"]} == {"text", "bigint"}
+    assert not any("user" in name for name, _, _ in schema["meetups"])

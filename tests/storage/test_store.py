@@ -11,9 +11,12 @@ from storage.chats import ChatRepository
 from storage.facilitators import FacilitatorRepository
 from storage.flood import FloodRepository
 from storage.joins import JoinRepository
+from storage.meetups import MeetupRepository
 from storage.members import MemberRepository
 from storage.refs import RefRepository
+from storage.reminders import ReminderRepository
 from storage.reports import ReportRepository
+from storage.rsvps import RsvpRepository
 from storage.rules import RulesRepository
 from storage.warnings import WarningRepository
 
@@ -32,6 +35,15 @@ def test_the_package_exports_its_api() -> None:
         "JoinVia",
         "AuditEntry",
         "Report",
+        "Meetup",
+        "StoredMeetupDraft",
+        "Frequency",
+        "Rsvp",
+        "RsvpAnswer",
+        "RsvpCounts",
+        "Reminder",
+        "Audience",
+        "Leadership",
         "DatabaseTooNew",
         "IntegrityError",
         "LATEST_VERSION",
@@ -54,6 +66,9 @@ async def test_open_migrate_and_close(db_url: str, now: datetime, engine: str) -
         assert isinstance(store.audit, AuditRepository)
         assert isinstance(store.reports, ReportRepository)
         assert isinstance(store.flood, FloodRepository)
+        assert isinstance(store.meetups, MeetupRepository)
+        assert isinstance(store.rsvps, RsvpRepository)
+        assert isinstance(store.reminders, ReminderRepository)
         assert await store.migrate(now) == list(range(1, LATEST_VERSION + 1))
         assert await store.migrate(now) == []
     finally:

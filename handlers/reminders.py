@@ -1,0 +1,197 @@
+"""Reminders: planned in storage, claimed atomically, sent at a steady pace, never twice.
+
+Storage is the source of truth. A sweep every half minute sends what is due; planning
+re-runs every few hours (and at start) to reach further into recurring series. Only one
+instance dispatches at a time; the atomic claim prevents doubles even without that.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from telegram.error import Forbidden, RetryAfter, TelegramError
+
+from bot.context import BotApplication, BotContext
+from bot.messaging import send_private
+from bot.settings import Settings
+from handlers.meetup_parsing import Frequency, Recurrence
+from handlers.meetup_schedule import QuietHours, occurrences, reminder_plan
+from handlers.meetup_texts import group_reminder, private_reminder, rsvp_buttons
+from handlers.moderation_common import chat_topic
+from storage import Meetup, Reminder, Store
+
+log = logging.getLogger(__name__)
+SWEEP_JOB, PLAN_JOB = "send-due-reminders", "plan-reminders"
+LEASE = timedelta(minutes=2)
+BATCH = 200
+LATE_AFTER = timedelta(minutes=10)
+
+
+def register(app: BotApplication) -> None:
+    if app.job_queue is None:
+        return
+    app.job_queue.run_repeating(
+        send_due_reminders,
+        interval=timedelta(seconds=30),
+        first=timedelta(seconds=5),
+        name=SWEEP_JOB,
+    )
+    app.job_queue.run_repeating(
+        plan_all_reminders,
+        interval=timedelta(hours=3),
+        first=timedelta(seconds=10),
+        name=PLAN_JOB,
+    )
+
+
+def recurrence_of(meetup: Meetup) -> Recurrence | None:
+    if meetup.frequency is None or meetup.weekday is None:
+        return None
+    return Recurrence(Frequency[meetup.frequency.upper()], meetup.weekday, meetup.week_of_month)
+
+
+def upcoming(meetup: Meetup, after: datetime, until: datetime) -> list[datetime]:
+    return occurrences(
+        meetup.start_local, recurrence_of(meetup), ZoneInfo(meetup.zone), after, until
+    )
+
+
+async def plan_meetup(store: Store, settings: Settings, meetup: Meetup, now: datetime) -> int:
+    """Plan every reminder of a meetup's coming occurrences (idempotent)."""
+    chat = await store.chats.get(meetup.chat_id)
+    if chat is None or meetup.cancelled_at is not None:
+        return 0
+    zone, config = ZoneInfo(meetup.zone), settings.meetups
+    quiet = QuietHours(config.quiet_hours_start, config.quiet_hours_end)
+    group_offsets = [timedelta(minutes=m) for m in chat.reminder_offsets]
+    private_offsets = [timedelta(minutes=m) for m in config.private_reminder_offsets_minutes]
+    cancelled = await store.meetups.cancelled_occurrences(meetup.meetup_id)
+    subscribers = set(await store.rsvps.subscribers(meetup.chat_id))
+    planned = 0
+    horizon = now + timedelta(days=config.planning_horizon_days)
+    for starts_at in upcoming(meetup, now, horizon):
+        if starts_at in cancelled:
+            continue
+        for due in reminder_plan(starts_at, group_offsets, zone, None, now):
+            planned += await store.reminders.plan(meetup.meetup_id, starts_at, "group", None, due)
+        for user_id in await private_audience(store, meetup, starts_at, subscribers):
+            for due in reminder_plan(starts_at, private_offsets, zone, quiet, now):
+                planned += await store.reminders.plan(
+                    meetup.meetup_id, starts_at, "private", user_id, due
+                )
+    return planned
+
+
+async def private_audience(
+    store: Store, meetup: Meetup, starts_at: datetime, subscribers: set[int]
+) -> set[int]:
+    """Those who asked: subscribers of the group, and sign-ups with reminders on."""
+    answers = {
+        r.user_id: r
+        for r in await store.rsvps.attendees(
+            meetup.meetup_id, starts_at, answers=("yes", "maybe", "no")
+        )
+    }
+    wanted = subscribers | {uid for uid, r in answers.items() if r.remind}
+    return {uid for uid in wanted if uid not in answers or answers[uid].answer != "no"}
+
+
+async def plan_all_reminders(context: BotContext) -> None:
+    store, now = context.store, context.clock.now()
+    chats = [c.chat_id for c in await store.chats.list("peer_group")]
+    planned = 0
+    for meetup in await store.meetups.for_chats(chats):
+        planned += await plan_meetup(store, context.settings, meetup, now)
+    if planned:
+        log.info("reminders_planned count=%d", planned)
+
+
+async def send_due_reminders(context: BotContext) -> None:
+    """Claim what is due and send it, leaving headroom in Telegram's limit for replies."""
+    services = context.services
+    if services.reminder_round.locked():
+        return  # a round is still going out from this process
+    async with services.reminder_round:
+        leadership = services.reminder_leadership
+        if leadership is not None and not await leadership.try_acquire():
+            return
+        await send_round(context)
+
+
+async def send_round(context: BotContext) -> None:
+    interval = 1 / context.settings.meetups.reminders_per_second
+    next_send = time.monotonic()
+    # Claim in batches small enough to be sent well within one lease.
+    while batch := await context.store.reminders.claim_due(context.clock.now(), LEASE, BATCH):
+        for reminder in batch:
+            # A steady pace, not a burst: member replies keep their share of Telegram's limit.
+            await context.services.sleep(max(0.0, next_send - time.monotonic()))
+            next_send = max(next_send, time.monotonic()) + interval
+            try:
+                await deliver(context, reminder, context.clock.now())
+            except RetryAfter as exc:
+                # Telegram asks us to slow down: the claims lapse and the rest waits.
+                log.warning("reminders_paused retry_after=%s", exc.retry_after)
+                return
+
+
+async def deliver(context: BotContext, reminder: Reminder, now: datetime) -> None:
+    store = context.store
+    meetup = await store.meetups.get(reminder.meetup_id)
+    cancelled = (
+        meetup is None
+        or meetup.cancelled_at is not None
+        or reminder.starts_at in await store.meetups.cancelled_occurrences(meetup.meetup_id)
+    )
+    if meetup is None or cancelled or now >= reminder.starts_at:
+        await store.reminders.mark_skipped(reminder.reminder_id, now)
+        log.info("reminder_skipped reason=%s", "cancelled" if cancelled else "started")
+        return
+    late = now - reminder.due_at > LATE_AFTER
+    sent = await (
+        _to_group(context, meetup, reminder, late)
+        if reminder.audience == "group"
+        else _to_member(context, meetup, reminder, late)
+    )
+    if sent:
+        await store.reminders.mark_sent(reminder.reminder_id, now)
+    else:
+        await store.reminders.mark_skipped(reminder.reminder_id, now)
+
+
+async def _to_group(context: BotContext, meetup: Meetup, reminder: Reminder, late: bool) -> bool:
+    chat = await context.store.chats.get(meetup.chat_id)
+    t = context.translator(chat.language if chat else None)
+    try:
+        thread = await chat_topic(context, chat, "meetups") if chat else 0
+        await context.bot.send_message(
+            meetup.chat_id,
+            group_reminder(t, meetup, reminder.starts_at, late),
+            reply_markup=rsvp_buttons(t, meetup.meetup_id, reminder.starts_at),
+            message_thread_id=thread or None,
+        )
+    except (Forbidden, TelegramError) as exc:
+        if isinstance(exc, RetryAfter):
+            raise
+        log.info("group_reminder_failed reason=%s", type(exc).__name__)
+        return False
+    return True
+
+
+async def _to_member(context: BotContext, meetup: Meetup, reminder: Reminder, late: bool) -> bool:
+    user_id = reminder.user_id
+    member = await context.store.members.get(user_id) if user_id else None
+    if user_id is None or member is None or not member.reachable:
+        return False
+    rsvp = await context.store.rsvps.get(meetup.meetup_id, reminder.starts_at, user_id)
+    if rsvp is not None and rsvp.answer == "no":
+        return False
+    t = context.member_translator(member)
+    coming = rsvp is not None and rsvp.answer == "yes"
+    text = private_reminder(t, meetup, reminder.starts_at, late, with_link=coming)
+    return await send_private(
+        context, user_id, text, rsvp_buttons(t, meetup.meetup_id, reminder.starts_at)
+    )
