@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from telegram import Update
@@ -13,7 +14,8 @@ from bot.context import BotApplication, BotContext
 from bot.facilitators import is_facilitator
 from bot.i18n import Translator
 from bot.messaging import send_private
-from handlers.moderation_common import delete_quietly, only_facilitators_text
+from handlers.moderation_common import delete_quietly, only_facilitators_text, parse_duration
+from handlers.reminders import replan_group_reminders
 from storage import Chat
 from storage.chats import ChatRepository
 
@@ -24,6 +26,7 @@ OPTIONS = {
     "notice": "public_warn_notice",
 }
 FLOOD_DEFAULT_SECONDS = 10
+MAX_REMINDER_OFFSET = timedelta(days=14)
 SWITCH = {"on": True, "off": False}
 SERVICE_NOTICES = (
     tg_filters.StatusUpdate.NEW_CHAT_MEMBERS | tg_filters.StatusUpdate.LEFT_CHAT_MEMBER
@@ -41,6 +44,8 @@ async def change_option(chats: ChatRepository, chat_id: int, args: list[str]) ->
     if len(words) == 2 and words[0] in OPTIONS and words[1] in SWITCH:
         option: dict[str, Any] = {OPTIONS[words[0]]: SWITCH[words[1]]}
         return await chats.set_options(chat_id, **option)
+    if words and words[0] == "reminders":
+        return await _set_reminders(chats, chat_id, words[1:])
     if words == ["flood", "off"]:
         return await chats.set_flood(chat_id, None, FLOOD_DEFAULT_SECONDS)
     if len(words) == 3 and words[0] == "flood" and words[1].isdigit() and words[2].isdigit():
@@ -48,6 +53,17 @@ async def change_option(chats: ChatRepository, chat_id: int, args: list[str]) ->
         if 2 <= messages <= 100 and 1 <= seconds <= 3600:
             return await chats.set_flood(chat_id, messages, seconds)
     return None
+
+
+async def _set_reminders(chats: ChatRepository, chat_id: int, words: list[str]) -> Chat | None:
+    """`reminders 24h 2h` (up to three, within two weeks) or `reminders off`."""
+    if words == ["off"]:
+        return await chats.set_reminder_offsets(chat_id, [])
+    offsets = [parse_duration(word) for word in words]
+    if not 1 <= len(offsets) <= 3 or any(o is None or o > MAX_REMINDER_OFFSET for o in offsets):
+        return None
+    minutes = [int(o.total_seconds() // 60) for o in offsets if o is not None]
+    return await chats.set_reminder_offsets(chat_id, minutes)
 
 
 def settings_text(t: Translator, chat: Chat) -> str:
@@ -68,13 +84,22 @@ def settings_text(t: Translator, chat: Chat) -> str:
         "gate – newcomers read and agree to the rules before writing: {gate}\n"
         "tidy – remove Telegram's “joined” and “left” notices: {tidy}\n"
         "notice – a neutral line in the group when someone gets a reminder: {notice}\n"
-        "flood – pause someone briefly who sends more than: {flood}\n\n"
-        "Change one like this: /groupsettings gate off, or /groupsettings flood 5 10",
+        "flood – pause someone briefly who sends more than: {flood}\n"
+        "reminders – meetup reminders in the group, before the meetup: {reminders}\n\n"
+        "Change one like this: /groupsettings gate off, /groupsettings flood 5 10, or "
+        "/groupsettings reminders 24h 2h",
         gate=state(chat.join_gate),
         tidy=state(chat.hide_service_messages),
         notice=state(chat.public_warn_notice),
         flood=flood,
+        reminders=", ".join(_offset_text(t, m) for m in chat.reminder_offsets) or state(False),
     )
+
+
+def _offset_text(t: Translator, minutes: int) -> str:
+    if minutes % 60:
+        return t.ngettext("{n} minute", "{n} minutes", minutes)
+    return t.ngettext("{n} hour", "{n} hours", minutes // 60)
 
 
 async def on_groupsettings(update: Update, context: BotContext) -> None:
@@ -93,6 +118,8 @@ async def on_groupsettings(update: Update, context: BotContext) -> None:
     if changed is None:
         await message.reply_text(settings_text(context.t, registered))
         return
+    if args and args[0].lower() == "reminders":
+        await replan_group_reminders(context, chat.id)
     await message.reply_text(settings_text(context.t, changed))
 
 

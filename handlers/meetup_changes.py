@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from telegram import Update
 
@@ -110,29 +111,79 @@ def cancelled_text(t: Translator, meetup: Meetup, one_date: datetime | None) -> 
 EDITABLE = ("title", "place", "link", "notes", "when")
 
 
-async def edit_meetup(context: BotContext, group: Chat, words: list[str], value: str) -> str:
-    """`/meetup edit CODE FIELD VALUE`; returns the answer for the facilitator."""
-    t = context.t
+async def edit_meetup(context: BotContext, group: Chat, text: str) -> str:
+    """`/meetup edit CODE [DATE] FIELD VALUE`; returns the answer for the facilitator.
+
+    With a DATE, only that date of a series changes: it becomes a meetup of its own.
+    """
+    words = text.split(maxsplit=3)[2:]  # CODE and the rest, after "/meetup edit"
     meetup = await context.store.meetups.get(words[0]) if words else None
-    field = words[1].lower() if len(words) > 1 else ""
     if meetup is None or meetup.chat_id != group.chat_id or meetup.cancelled_at is not None:
-        return edit_usage(t)
+        return edit_usage(context.t)
+    rest = words[1].split() if len(words) > 1 else []
+    one_date, rest = await _one_date(context, meetup, rest)
+    field = rest[0].lower() if rest else ""
     if field not in EDITABLE:
-        return edit_usage(t)
+        return edit_usage(context.t)
+    value = " ".join(words[1].split(maxsplit=(2 if one_date else 1))[(2 if one_date else 1) :])
     changes = await _changes(context, field, value.strip())
     if isinstance(changes, str):
         return changes
+    if one_date is not None:
+        if changes.get("frequency"):
+            return edit_usage(context.t)
+        return await _edit_one_date(context, meetup, one_date, changes)
+    return await _edit_series(context, meetup, changes, moved=field == "when")
+
+
+async def _edit_series(
+    context: BotContext, meetup: Meetup, changes: dict[str, Any], *, moved: bool
+) -> str:
     now = context.clock.now()
     before = upcoming(meetup, now, now + _LOOK_AHEAD)[:3]
     updated = await context.store.meetups.update(meetup.meetup_id, **changes)
     if updated is None:
-        return edit_usage(t)
-    if field == "when":
+        return edit_usage(context.t)
+    if moved:
         await context.store.reminders.withdraw(meetup.meetup_id, now=now)
     await plan_meetup(context.store, context.settings, updated, now)
     for starts_at in before:
-        await tell_changed(context, updated, starts_at, moved=field == "when")
-    return t.gettext("Changed. Those who signed up were told privately.")
+        await tell_changed(context, updated, starts_at, moved=moved)
+    return context.t.gettext("Changed. Those who signed up were told privately.")
+
+
+async def _edit_one_date(
+    context: BotContext, series: Meetup, starts_at: datetime, changes: dict[str, Any]
+) -> str:
+    """That date leaves the series and becomes its own meetup; its sign-ups go along."""
+    store, now = context.store, context.clock.now()
+    local = starts_at.astimezone(ZoneInfo(series.zone)).replace(tzinfo=None)
+    fields: dict[str, Any] = {
+        "title": series.title,
+        "place": series.place,
+        "online": series.online,
+        "online_link": series.online_link,
+        "notes": series.notes,
+        "start_local": local,
+        "zone": series.zone,
+        "duration": series.duration,
+    }
+    fields.update(
+        {k: v for k, v in changes.items() if k not in ("frequency", "weekday", "week_of_month")}
+    )
+    single = await store.meetups.create(series.chat_id, at=now, **fields)
+    await store.meetups.cancel_occurrence(series.meetup_id, starts_at, now)
+    await store.reminders.withdraw(series.meetup_id, starts_at, now=now)
+    new_start = upcoming(single, now, now + _LOOK_AHEAD)[:1]
+    if new_start:
+        # The sign-ups move along, so nobody has to answer again.
+        await store.rsvps.move(series.meetup_id, starts_at, single.meetup_id, new_start[0])
+        await plan_meetup(store, context.settings, single, now)
+        await tell_changed(context, single, new_start[0], moved=False)
+    return context.t.gettext(
+        "Changed that date only. Its new code is {code}. Those who signed up were told privately.",
+        code=single.meetup_id,
+    )
 
 
 async def _changes(context: BotContext, field: str, value: str) -> dict[str, Any] | str:
@@ -165,13 +216,17 @@ def edit_usage(t: Translator) -> str:
     return t.gettext(
         "Use: /meetup edit CODE title|place|link|notes|when NEW VALUE, for example "
         "/meetup edit CODE when 4.12. 18:00 or /meetup edit CODE place Lahti library. "
-        "A dash (-) empties the place, link or notes."
+        "With a date after the code, only that date of a series changes: "
+        "/meetup edit CODE 8.12. when 9.12. 18:00. A dash (-) empties the place, link or notes."
     )
 
 
 async def tell_changed(
     context: BotContext, meetup: Meetup, starts_at: datetime, *, moved: bool
 ) -> None:
+    """Those who signed up hear what changed; after a series moves, they may answer again."""
+    now = context.clock.now()
+    new = upcoming(meetup, now, now + _LOOK_AHEAD)[:1]
     for rsvp in await context.store.rsvps.attendees(meetup.meetup_id, starts_at):
         member = await context.store.members.get(rsvp.user_id)
         if member is None:
@@ -182,16 +237,12 @@ async def tell_changed(
             title=meetup.title,
             place=place_text(t, meetup),
         )
+        if new:
+            text += "\n🕔 " + t.datetime(new[0])
         markup = None
-        if moved:
-            now = context.clock.now()
-            new = upcoming(meetup, now, now + _LOOK_AHEAD)[:1]
-            if new:
-                text += (
-                    "\n🕔 "
-                    + t.datetime(new[0])
-                    + "\n"
-                    + t.gettext("The time changed, so please tell again whether you are coming.")
-                )
-                markup = rsvp_buttons(t, meetup.meetup_id, new[0])
+        if moved and new:
+            text += "\n" + t.gettext(
+                "The time changed, so please tell again whether you are coming."
+            )
+            markup = rsvp_buttons(t, meetup.meetup_id, new[0])
         await send_private(context, rsvp.user_id, text, markup)

@@ -97,10 +97,7 @@ async def on_meetup(update: Update, context: BotContext) -> None:
     elif action == "cancel":
         await cancel_meetup(update, context, group, list(context.args or [])[1:])
     elif action == "edit":
-        words = list(context.args or [])[1:3]
-        await message.reply_text(
-            await edit_meetup(context, group, words, _rest_after(message.text, 4))
-        )
+        await message.reply_text(await edit_meetup(context, group, message.text))
     else:
         await message.reply_text(parse_error_text(context.t, ParseError.EMPTY))
 

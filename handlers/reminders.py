@@ -99,6 +99,14 @@ async def private_audience(
     return {uid for uid in wanted if uid not in answers or answers[uid].answer != "no"}
 
 
+async def replan_group_reminders(context: BotContext, chat_id: int) -> None:
+    """The group's reminder times changed: withdraw what was planned and plan again."""
+    store, now = context.store, context.clock.now()
+    for meetup in await store.meetups.for_chats([chat_id]):
+        await store.reminders.withdraw(meetup.meetup_id, None, "group", now=now)
+        await plan_meetup(store, context.settings, meetup, now)
+
+
 async def plan_all_reminders(context: BotContext) -> None:
     store, now = context.store, context.clock.now()
     chats = [c.chat_id for c in await store.chats.list("peer_group")]

@@ -69,6 +69,23 @@ class RsvpRepository:
         assert row is not None  # an upsert with RETURNING always returns its row
         return Rsvp._from_row(row)
 
+    async def move(
+        self, meetup_id: str, starts_at: datetime, to_meetup_id: str, to_starts_at: datetime
+    ) -> int:
+        """One date of a series became its own meetup: its answers go with it."""
+        rows = await self._db.fetch(
+            """
+            UPDATE rsvps SET meetup_id = $3, starts_at = $4
+            WHERE meetup_id = $1 AND starts_at = $2
+            RETURNING user_id
+            """,
+            meetup_id,
+            to_timestamp(starts_at),
+            to_meetup_id,
+            to_timestamp(to_starts_at),
+        )
+        return len(rows)
+
     async def get(self, meetup_id: str, starts_at: datetime, user_id: int) -> Rsvp | None:
         row = await self._db.fetchrow(
             f"""

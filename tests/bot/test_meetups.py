@@ -321,3 +321,62 @@ async def test_whole_schedule_as_a_calendar(bot: Harness, scene: Scene):
     events = calendar.walk("VEVENT")
     assert sorted(str(e["summary"]) for e in events) == ["Pizza", "Sauna evening"]
     assert b"meet.example" not in bot.api.documents[-1].data
+
+
+async def test_signups_are_per_date_in_a_series(bot: Harness, scene: Scene):
+    card = await add_meetup(bot, scene, "weekly tue 17:00 | Peer evening | Library")
+    await bot.press(scene.members[0], card, rsvp(bot, card, ":y"))
+    (meetup,) = await bot.store.meetups.for_chats([scene.group])
+    first, second = [
+        s
+        for s in (
+            datetime(2026, 12, 1, 15, 0, tzinfo=UTC),
+            datetime(2026, 12, 8, 15, 0, tzinfo=UTC),
+        )
+    ]
+    assert (await bot.store.rsvps.counts(meetup.meetup_id, first)).yes == 1
+    assert (await bot.store.rsvps.counts(meetup.meetup_id, second)).yes == 0
+    await bot.group(scene.group, scene.host, f"/meetup cancel {meetup.meetup_id} 8.12.")
+    assert second in await bot.store.meetups.cancelled_occurrences(meetup.meetup_id)
+    series = await bot.store.meetups.get(meetup.meetup_id)
+    assert series is not None
+    assert series.cancelled_at is None  # only that one date
+
+
+async def test_group_reminder_times_can_be_changed(bot: Harness, scene: Scene):
+    await add_meetup(bot, scene, "3.12. 17:00 | Pizza | Library")
+    await bot.group(scene.group, scene.host, "/groupsettings reminders 3h")
+    assert "3 hours" in bot.last(scene.group)["text"]
+    (meetup,) = await bot.store.meetups.for_chats([scene.group])
+    due = [
+        r.due_at
+        for r in await bot.store.reminders.pending_for(meetup.meetup_id)
+        if r.audience == "group"
+    ]
+    assert due == [datetime(2026, 12, 3, 12, 0, tzinfo=UTC)]
+    await bot.group(scene.group, scene.host, "/groupsettings reminders soon")
+    assert bot.last(scene.group)["text"].startswith("Settings of this group")
+
+
+async def test_one_date_of_a_series_can_change_alone(bot: Harness, scene: Scene):
+    card = await add_meetup(bot, scene, "weekly tue 17:00 | Peer evening | Library")
+    (series,) = await bot.store.meetups.for_chats([scene.group])
+    first = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
+    await bot.press(scene.members[0], card, rsvp(bot, card, ":y"))
+    await bot.group(
+        scene.group, scene.host, f"/meetup edit {series.meetup_id} 1.12. when 2.12. 18:00"
+    )
+    assert bot.last(scene.group)["text"].startswith("Changed that date only.")
+    assert first in await bot.store.meetups.cancelled_occurrences(series.meetup_id)
+    single = next(
+        m
+        for m in await bot.store.meetups.for_chats([scene.group])
+        if m.meetup_id != series.meetup_id
+    )
+    moved_to = datetime(2026, 12, 2, 16, 0, tzinfo=UTC)
+    assert (await bot.store.rsvps.counts(single.meetup_id, moved_to)).yes == 1
+    notice = bot.last(scene.members[0])["text"]
+    assert "has changed" in notice
+    assert "please tell again" not in notice
+    await bot.group(scene.group, scene.host, f"/meetup edit {series.meetup_id} 8.12. place Cafe")
+    assert bot.last(scene.group)["text"].startswith("Changed that date only.")

@@ -224,3 +224,36 @@ def test_rsvps_are_frozen(now: datetime) -> None:
     rsvp = Rsvp("m", FIRST, USER, "yes", False, now)
     with pytest.raises(AttributeError):
         rsvp.answer = "no"  # type: ignore[misc]
+
+
+async def test_answers_move_with_a_date_that_became_its_own_meetup(store: Store, now: datetime):
+    chat_id = -1001234567890
+    await store.chats.register(chat_id, "peer_group", "Lappi", None, now)
+    series = await store.meetups.create(
+        chat_id,
+        title="Series",
+        start_local=datetime(2026, 12, 1, 17, 0),
+        zone="Europe/Helsinki",
+        duration=timedelta(hours=2),
+        frequency="weekly",
+        weekday=1,
+        at=now,
+    )
+    single = await store.meetups.create(
+        chat_id,
+        title="Moved",
+        start_local=datetime(2026, 12, 9, 18, 0),
+        zone="Europe/Helsinki",
+        duration=timedelta(hours=2),
+        at=now,
+    )
+    date = datetime(2026, 12, 8, 15, 0, tzinfo=UTC)
+    other_date = datetime(2026, 12, 15, 15, 0, tzinfo=UTC)
+    new_date = datetime(2026, 12, 9, 16, 0, tzinfo=UTC)
+    await store.rsvps.answer(series.meetup_id, date, 1, "yes", now)
+    await store.rsvps.answer(series.meetup_id, date, 2, "maybe", now)
+    await store.rsvps.answer(series.meetup_id, other_date, 1, "yes", now)
+    assert await store.rsvps.move(series.meetup_id, date, single.meetup_id, new_date) == 2
+    assert (await store.rsvps.counts(single.meetup_id, new_date)).yes == 1
+    assert (await store.rsvps.counts(series.meetup_id, date)).yes == 0
+    assert (await store.rsvps.counts(series.meetup_id, other_date)).yes == 1
