@@ -220,6 +220,9 @@ _WEEKDAY_SHORT = {
     "se": ["vu", "ma", "ga", "du", "be", "lá", "so"],
     "en": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
 }
+# Three-letter Sámi abbreviations in common use ("maŋ" is Tuesday; Swedish "mån" folds to
+# "man" too, so the language of the other words decides, as with "ma").
+_WEEKDAY_SHORT_SAMI = {"se": ["vuo", "maŋ", "gas", "duo", "bea", "láv", "sot"]}
 # Stems match with a short ending: "tiistaisin", "tisdagar", "tuesdays", "maŋŋebárgga".
 _WEEKDAY_STEMS = {
     "fi": [
@@ -322,15 +325,16 @@ _ORDINAL_WORDS = {
 }
 
 
-def _weekday_table(table: Mapping[str, Sequence[str]]) -> dict[str, _Weekday]:
+def _weekday_table(*tables: Mapping[str, Sequence[str]]) -> dict[str, _Weekday]:
     found: dict[str, list[tuple[str, int]]] = {}
-    for language, names in table.items():
-        for weekday, name in enumerate(names):
-            found.setdefault(_fold(name), []).append((language, weekday))
+    for table in tables:
+        for language, names in table.items():
+            for weekday, name in enumerate(names):
+                found.setdefault(_fold(name), []).append((language, weekday))
     return {name: _Weekday(tuple(pairs)) for name, pairs in found.items()}
 
 
-_WEEKDAY_WORDS = _weekday_table(_WEEKDAY_SHORT)
+_WEEKDAY_WORDS = _weekday_table(_WEEKDAY_SHORT, _WEEKDAY_SHORT_SAMI)
 _WEEKDAY_STEM_WORDS = _weekday_table(_WEEKDAY_STEMS)
 
 

@@ -483,3 +483,15 @@ def test_a_recurrence_must_make_sense(frequency: Frequency, weekday: int, week: 
 )
 def test_weekday_in_month(year: int, month: int, weekday: int, week: int, expected: date):
     assert weekday_in_month(year, month, weekday, week) == expected
+
+
+def test_sami_three_letter_weekdays_read_in_sami_context():
+    now = datetime(2026, 11, 29, 12, 0)
+    parsed = parse_meetup("juohke vahku maŋ 17:00 | Guoibmeeahket", now)
+    assert isinstance(parsed, MeetupDraft)
+    assert parsed.recurrence is not None
+    assert parsed.recurrence.weekday == 1  # Tuesday, not Swedish "mån"
+    swedish = parse_meetup("varje vecka mån 17:00 | Kamratkväll", now)
+    assert isinstance(swedish, MeetupDraft)
+    assert swedish.recurrence is not None
+    assert swedish.recurrence.weekday == 0
