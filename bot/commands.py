@@ -20,6 +20,7 @@ PRIVATE = (
     ("meetups", N_("Coming meetups")),
     ("reminders", N_("Meetup reminders on or off")),
     ("language", N_("Choose your language")),
+    ("crisis", N_("Help lines, day and night")),
 )
 GROUP = (
     ("help", N_("What I do in this group")),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.context import BotApplication
 from handlers import (
     chats,
+    crisis,
     facilitators,
     flood,
     goodbye,
@@ -44,6 +45,7 @@ FEATURES = (
     meetups,
     rsvp,
     reminders,
+    crisis,
 )
 
 

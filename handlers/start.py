@@ -83,6 +83,8 @@ def welcome_buttons(t: Translator) -> InlineKeyboardMarkup:
         [
             [InlineKeyboardButton(t.gettext("Choose language"), callback_data="lang:menu")],
             [InlineKeyboardButton(t.gettext("What can I do here?"), callback_data=HELP_BUTTON)],
+            # Handled in handlers.crisis; one tap from the very first message.
+            [InlineKeyboardButton(t.gettext("Crisis help"), callback_data="crisis:show")],
         ]
     )
 
@@ -124,6 +126,7 @@ def help_text(t: Translator, who: Audience) -> str:
         "/rules – the rules of your group\n"
         "/meetups – coming meetups; /reminders on|off – reminders if you want them\n"
         "/language – choose the language I use with you\n"
+        "/crisis – help lines, day and night\n"
         "/help – this list\n\n"
         "Everything here stays between you and me."
     )

@@ -126,6 +126,7 @@ async def test_command_menus_exist_for_every_language_and_scope(bot: Harness):
         "Coming meetups",
         "Meetup reminders on or off",
         "Choose your language",
+        "Help lines, day and night",
     ]
     assert len({tuple(v) for v in private.values()}) == 4  # fi is also the fallback
 

@@ -17,7 +17,11 @@ async def test_start_welcomes_in_the_app_language_and_remembers_the_member(bot: 
     await bot.private(user, "/start")
     welcome = bot.last(user)
     assert welcome["text"].startswith("Hi, and welcome!")
-    assert [b["callback_data"] for b in bot.buttons(welcome)] == ["lang:menu", "help:show"]
+    assert [b["callback_data"] for b in bot.buttons(welcome)] == [
+        "lang:menu",
+        "help:show",
+        "crisis:show",
+    ]
     member = await bot.store.members.get(user)
     assert member is not None
     assert member.reachable
