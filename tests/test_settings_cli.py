@@ -207,3 +207,26 @@ def test_a_database_from_a_newer_version_is_refused(
     capsys.readouterr()
     assert main(["--config", str(config), "migrate"]) == 2
     assert "newer vertaisbot" in capsys.readouterr().err
+
+
+def test_the_example_settings_file_is_valid_and_matches_the_defaults():
+    example = Path(__file__).resolve().parent.parent / "config.example.toml"
+    assert load_settings(example) == load_settings(None)
+
+
+def test_every_setting_is_documented_in_the_example_file():
+    import tomllib
+
+    from bot.settings import Settings
+
+    example = Path(__file__).resolve().parent.parent / "config.example.toml"
+    text = example.read_text(encoding="utf-8")
+    data = tomllib.loads(text)
+    for section, field in Settings.model_fields.items():
+        model = field.annotation
+        assert section in data, section
+        for key in model.model_fields:
+            if key == "token":
+                assert "VERTAISBOT_TELEGRAM__TOKEN" in text
+                continue
+            assert key in data[section] or f"# {key} =" in text, f"{section}.{key}"
