@@ -21,6 +21,9 @@ PRIVATE = (
     ("reminders", N_("Meetup reminders on or off")),
     ("language", N_("Choose your language")),
     ("crisis", N_("Help lines, day and night")),
+    ("privacy", N_("What I keep about you")),
+    ("mydata", N_("A copy of your data")),
+    ("forgetme", N_("Erase your data")),
 )
 GROUP = (
     ("help", N_("What I do in this group")),

@@ -17,6 +17,7 @@ from handlers import (
     members,
     moderation,
     modlog,
+    privacy,
     reminders,
     reports,
     rsvp,
@@ -46,6 +47,7 @@ FEATURES = (
     rsvp,
     reminders,
     crisis,
+    privacy,
 )
 
 

@@ -8,6 +8,7 @@ from telegram.ext import CallbackQueryHandler
 from bot.context import BotApplication, BotContext
 from bot.i18n import Translator
 from bot.messaging import send_private
+from handlers.privacy import privacy_text
 
 DATA_BUTTON = "bye:data"
 
@@ -34,15 +35,6 @@ def goodbye_text(t: Translator) -> str:
     )
 
 
-def stored_data_text(t: Translator) -> str:
-    return t.gettext(
-        "What I keep about you: your Telegram id, the language you chose, when you first "
-        "started me, whether I can message you, and which groups' rules you agreed to and "
-        "when. Nothing else: no names, no messages. You left the group, so its rules "
-        "agreement has already been erased. Erasing everything with one tap is coming soon."
-    )
-
-
 async def say_goodbye(context: BotContext, user_id: int, t: Translator) -> None:
     """Only to members who started the bot; silence for everyone else."""
     member = await context.store.members.get(user_id)
@@ -59,4 +51,8 @@ async def on_data_button(update: Update, context: BotContext) -> None:
     if query is None:
         return
     await query.answer()
-    await context.bot.send_message(query.from_user.id, stored_data_text(context.t))
+    t = context.member_t
+    erase = InlineKeyboardButton(t.gettext("Erase my data"), callback_data="forget:ask")
+    await send_private(
+        context, query.from_user.id, privacy_text(t), InlineKeyboardMarkup([[erase]])
+    )

@@ -127,6 +127,7 @@ def help_text(t: Translator, who: Audience) -> str:
         "/meetups – coming meetups; /reminders on|off – reminders if you want them\n"
         "/language – choose the language I use with you\n"
         "/crisis – help lines, day and night\n"
+        "/privacy, /mydata, /forgetme – what I keep about you, a copy, erase it\n"
         "/help – this list\n\n"
         "Everything here stays between you and me."
     )

@@ -23,10 +23,12 @@ from storage.models import (
     RulesDraft,
     StoredMeetupDraft,
 )
+from storage.privacy import PERSONAL_COLUMNS, ErasureReport
 from storage.store import Store
 
 __all__ = [
     "LATEST_VERSION",
+    "PERSONAL_COLUMNS",
     "Audience",
     "AuditEntry",
     "Chat",
@@ -36,6 +38,7 @@ __all__ = [
     "Database",
     "DatabaseTooNew",
     "Engine",
+    "ErasureReport",
     "Frequency",
     "IntegrityError",
     "JoinVia",

@@ -15,6 +15,7 @@ from storage.leadership import Leadership
 from storage.meetups import MeetupRepository
 from storage.members import MemberRepository
 from storage.migrations import migrate
+from storage.privacy import PrivacyRepository
 from storage.refs import RefRepository
 from storage.reminders import ReminderRepository
 from storage.reports import ReportRepository
@@ -39,6 +40,7 @@ class Store:
         self.meetups = MeetupRepository(db)
         self.rsvps = RsvpRepository(db)
         self.reminders = ReminderRepository(db)
+        self.privacy = PrivacyRepository(db)
         self._leaderships: dict[str, Leadership] = {}
 
     @classmethod

@@ -127,6 +127,9 @@ async def test_command_menus_exist_for_every_language_and_scope(bot: Harness):
         "Meetup reminders on or off",
         "Choose your language",
         "Help lines, day and night",
+        "What I keep about you",
+        "A copy of your data",
+        "Erase your data",
     ]
     assert len({tuple(v) for v in private.values()}) == 4  # fi is also the fallback
 
