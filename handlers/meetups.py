@@ -20,7 +20,11 @@ from handlers.meetup_calendar import calendar_file
 from handlers.meetup_changes import cancel_meetup, edit_meetup
 from handlers.meetup_parsing import MeetupDraft, ParseError, parse_meetup
 from handlers.meetup_texts import meetup_card, parse_error_text, rsvp_buttons
-from handlers.moderation_common import delete_command, only_facilitators_text
+from handlers.moderation_common import (
+    delete_command,
+    facilitator_press,
+    only_facilitators_text,
+)
 from handlers.reminders import plan_meetup, upcoming
 from storage import Chat, Meetup, Store
 
@@ -154,15 +158,11 @@ def repeat_text(t: Translator, frequency: str) -> str:
 
 
 async def on_draft_button(update: Update, context: BotContext) -> None:
-    query = update.callback_query
-    if query is None or query.data is None or query.message is None:
+    press = await facilitator_press(update, context)
+    if press is None:
         return
-    _, action, draft_id = query.data.split(":", 2)
-    chat_id = query.message.chat.id
-    if not await is_facilitator(context, query.from_user.id, chat_id):
-        await query.answer(only_facilitators_text(context.member_t), show_alert=True)
-        return
-    draft = await context.store.meetups.take_draft(draft_id)
+    query, action, chat_id = press.query, press.action, press.chat_id
+    draft = await context.store.meetups.take_draft(press.draft_id)
     group = await context.store.chats.get(chat_id)
     if draft is None or group is None or draft.chat_id != chat_id:
         await query.answer(context.t.gettext("This button no longer works."))

@@ -8,10 +8,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from telegram import Message
+from telegram import CallbackQuery, Message, Update
 from telegram.error import TelegramError
 
 from bot.context import BotContext
+from bot.facilitators import is_facilitator
 from bot.i18n import N_, Translator
 from bot.messaging import send_private
 from bot.rights import Right, is_missing_right, report_missing_right
@@ -22,6 +23,32 @@ _DURATION = re.compile(r"^(\d{1,4})(m|min|h|d|w)$", re.IGNORECASE)
 _UNITS = {"m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
 # Telegram treats restrictions longer than 366 days as forever; we refuse instead.
 MAX_DURATION = timedelta(days=366)
+
+
+@dataclass(frozen=True)
+class FacilitatorPress:
+    """A facilitator pressed ACTION on a preview of DRAFT in CHAT (rules, meetups)."""
+
+    query: CallbackQuery
+    action: str
+    draft_id: str
+    chat_id: int
+
+
+async def facilitator_press(update: Update, context: BotContext) -> FacilitatorPress | None:
+    """Parse `kind:action:draft` from a preview button; others get a polite refusal."""
+    query = update.callback_query
+    if query is None or query.data is None or query.message is None:
+        return None
+    parts = query.data.split(":", 2)
+    if len(parts) != 3:
+        await query.answer(context.t.gettext("This button no longer works."))
+        return None
+    chat_id = query.message.chat.id
+    if not await is_facilitator(context, query.from_user.id, chat_id):
+        await query.answer(only_facilitators_text(context.member_t), show_alert=True)
+        return None
+    return FacilitatorPress(query, parts[1], parts[2], chat_id)
 
 
 def only_facilitators_text(t: Translator) -> str:

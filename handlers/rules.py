@@ -16,7 +16,7 @@ from bot.facilitators import is_facilitator
 from bot.i18n import N_, Translator
 from bot.messaging import send_private
 from bot.settings import LANGUAGES
-from handlers.moderation_common import only_facilitators_text
+from handlers.moderation_common import facilitator_press, only_facilitators_text
 from handlers.start import add_deep_link
 from storage import Chat, Rules, Store
 
@@ -202,15 +202,11 @@ def draft_buttons(t: Translator, draft_id: str) -> InlineKeyboardMarkup:
 
 
 async def on_draft_button(update: Update, context: BotContext) -> None:
-    query = update.callback_query
-    if query is None or query.data is None or query.message is None:
+    press = await facilitator_press(update, context)
+    if press is None:
         return
-    _, action, draft_id = query.data.split(":", 2)
-    chat_id = query.message.chat.id
-    if not await is_facilitator(context, query.from_user.id, chat_id):
-        await query.answer(only_facilitators_text(context.member_t), show_alert=True)
-        return
-    draft = await context.store.rules.take_draft(draft_id)
+    query, action, chat_id = press.query, press.action, press.chat_id
+    draft = await context.store.rules.take_draft(press.draft_id)
     if draft is None or draft.chat_id != chat_id:
         await query.answer(context.t.gettext("This button no longer works."))
         return

@@ -33,8 +33,9 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-async def api() -> AsyncIterator[BotApiEmulator]:
-    async with BotApiEmulator() as emulator:
+async def api(clock: ManualClock) -> AsyncIterator[BotApiEmulator]:
+    # Message dates follow the test's clock, so ages never depend on the real time of day.
+    async with BotApiEmulator(wall_clock=lambda: clock.now().timestamp()) as emulator:
         yield emulator
         emulator.assert_clean()
 

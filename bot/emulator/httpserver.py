@@ -85,7 +85,7 @@ class HttpServer:
         try:
             await self._serve_requests(reader, writer)
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
-            pass
+            pass  # the client hung up or sent garbage: nothing left to answer
         except asyncio.CancelledError:
             # Only close() cancels connections. Ending normally keeps asyncio's stream
             # callback from logging the cancellation as an error.
