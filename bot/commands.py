@@ -20,7 +20,11 @@ PRIVATE = (
     ("meetups", N_("Coming meetups")),
     ("reminders", N_("Meetup reminders on or off")),
     ("language", N_("Choose your language")),
+    ("contacts", N_("Phone numbers and places that help")),
+    ("ask", N_("Ask the facilitators, anonymously if you like")),
+    ("anon", N_("Post to your group without your name")),
     ("crisis", N_("Help lines, day and night")),
+    ("checkins", N_("Questions after meetups on or off")),
     ("privacy", N_("What I keep about you")),
     ("mydata", N_("A copy of your data")),
     ("forgetme", N_("Erase your data")),
@@ -42,6 +46,10 @@ ADMINS = (
     ("refresh", N_("Refresh the list of facilitators")),
     ("setrules", N_("Change the group's rules")),
     ("groupsettings", N_("The group's settings")),
+    ("pinhelp", N_("Pin a message with private help buttons")),
+    ("answer", N_("Answer an anonymous question (staff chat)")),
+    ("contact", N_("Your region's contacts (staff chat)")),
+    ("stats", N_("Anonymous figures (staff chat)")),
     ("setup", N_("Register this group (organisation admins)")),
 )
 MENUS: tuple[tuple[BotCommandScope, tuple[tuple[str, str], ...]], ...] = (

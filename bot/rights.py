@@ -18,6 +18,7 @@ class Right(Enum):
     INVITE = N_("Invite users via link")
     RESTRICT = N_("Ban users")
     DELETE = N_("Delete messages")
+    PIN = N_("Pin messages")
 
 
 _NO_RIGHT_MARKERS = (
@@ -36,6 +37,12 @@ def is_missing_right(error: TelegramError) -> bool:
 
 
 def missing_right_text(t: Translator, right: Right) -> str:
+    if right is Right.PIN:
+        return t.gettext(
+            "I need one more administrator right in this group: “{right}”. Without it I "
+            "cannot pin the help message. Please add it: group settings → Administrators → me.",
+            right=t.gettext(right.value),
+        )
     return t.gettext(
         "I need one more administrator right in this group: “{right}”. Without it I cannot "
         "let new members in or keep the group tidy. Please add it: group settings → "

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ChatType
+from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
-from telegram.helpers import create_deep_linked_url
 
 from bot.context import BotApplication, BotContext
 from bot.i18n import Translator
 from bot.messaging import send_private
-from handlers.moderation_common import delete_quietly
+from handlers.privately import answer_privately
 from handlers.start import add_deep_link
+from handlers.stats import count_crisis_view
 
 CRISIS_BUTTON = "crisis:show"
 
@@ -37,22 +36,9 @@ def crisis_text(t: Translator) -> str:
 
 
 async def on_crisis(update: Update, context: BotContext) -> None:
-    chat, user, message = update.effective_chat, update.effective_user, update.effective_message
-    if chat is None or user is None or message is None:
-        return
-    if chat.type == ChatType.PRIVATE:
-        await message.reply_text(crisis_text(context.t))
-        return
-    await delete_quietly(context, message)  # nobody in the group needs to know
-    if await send_private(context, user.id, crisis_text(context.member_t)):
-        return
-    # Not reachable yet: one neutral button that says nothing about what was asked.
-    url = create_deep_linked_url(context.bot.username, "crisis")
-    button = InlineKeyboardButton(context.t.gettext("Open a private chat"), url=url)
-    await context.bot.send_message(
-        chat.id,
-        context.t.gettext("You can write to me privately here:"),
-        reply_markup=InlineKeyboardMarkup([[button]]),
+    await count_crisis_view(context)
+    await answer_privately(
+        update, context, lambda t: (crisis_text(t), None, None), deep_link="crisis"
     )
 
 
@@ -61,9 +47,11 @@ async def on_crisis_button(update: Update, context: BotContext) -> None:
     if query is None:
         return
     await query.answer()
+    await count_crisis_view(context)
     await send_private(context, query.from_user.id, crisis_text(context.member_t))
 
 
 async def _deep_crisis(update: Update, context: BotContext, _argument: str) -> None:
     if update.effective_message is not None:
+        await count_crisis_view(context)
         await update.effective_message.reply_text(crisis_text(context.t))

@@ -8,8 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from telegram import CallbackQuery, Message, Update
-from telegram.error import TelegramError
+from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest, TelegramError
 
 from bot.context import BotContext
 from bot.facilitators import is_facilitator
@@ -20,6 +20,8 @@ from storage import Chat, Store
 
 log = logging.getLogger(__name__)
 _DURATION = re.compile(r"^(\d{1,4})(m|min|h|d|w)$", re.IGNORECASE)
+_ID = re.compile(r"-?[0-9]{1,19}")
+MAX_ID = 2**63 - 1  # what a BIGINT column holds; Telegram's ids are much smaller
 _UNITS = {"m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
 # Telegram treats restrictions longer than 366 days as forever; we refuse instead.
 MAX_DURATION = timedelta(days=366)
@@ -38,10 +40,10 @@ class FacilitatorPress:
 async def facilitator_press(update: Update, context: BotContext) -> FacilitatorPress | None:
     """Parse `kind:action:draft` from a preview button; others get a polite refusal."""
     query = update.callback_query
-    if query is None or query.data is None or query.message is None:
+    if query is None or query.data is None:
         return None
     parts = query.data.split(":", 2)
-    if len(parts) != 3:
+    if len(parts) != 3 or query.message is None:
         await query.answer(context.t.gettext("This button no longer works."))
         return None
     chat_id = query.message.chat.id
@@ -49,6 +51,25 @@ async def facilitator_press(update: Update, context: BotContext) -> FacilitatorP
         await query.answer(only_facilitators_text(context.member_t), show_alert=True)
         return None
     return FacilitatorPress(query, parts[1], parts[2], chat_id)
+
+
+async def edit_pressed(
+    query: CallbackQuery, text: str | None, markup: InlineKeyboardMarkup | None = None
+) -> None:
+    """Change the message whose button was pressed: its text, or (text None) its buttons.
+
+    A double tap asks for the same change twice, and Telegram refuses the second one as
+    "not modified": that is no error.
+    """
+    try:
+        if text is None:
+            await query.edit_message_reply_markup(markup)
+        else:
+            await query.edit_message_text(text, reply_markup=markup)
+    except BadRequest as exc:
+        if "not modified" not in exc.message.lower():
+            raise
+        log.info("edit_skipped reason=not_modified")
 
 
 def only_facilitators_text(t: Translator) -> str:
@@ -62,6 +83,18 @@ def parse_duration(word: str) -> timedelta | None:
         return None
     duration = timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2).lower()])
     return duration if timedelta(0) < duration <= MAX_DURATION else None
+
+
+def parse_id(text: str) -> int | None:
+    """A chat or user id, typed or carried in button data; None for anything else.
+
+    ASCII digits only (``isdigit`` accepts "²", which ``int`` refuses) and only what the
+    database can hold, so a forged number is a refusal, never an error.
+    """
+    if _ID.fullmatch(text) is None:
+        return None
+    value = int(text)
+    return value if abs(value) <= MAX_ID else None
 
 
 def looks_like_duration(word: str) -> bool:
@@ -83,8 +116,9 @@ def find_target(message: Message, args: list[str], now_timestamp: float) -> Targ
         author = None if replied.sender_chat is not None else replied.from_user
         age = timedelta(seconds=max(0.0, now_timestamp - replied.date.timestamp()))
         return Target(author.id if author else None, args, replied.message_id, age)
-    if args and args[0].isdigit():
-        return Target(int(args[0]), args[1:])
+    user_id = parse_id(args[0]) if args else None
+    if user_id is not None and user_id > 0:
+        return Target(user_id, args[1:])
     return Target(None, args)
 
 
@@ -120,6 +154,8 @@ TOPICS = {
     "moderation": N_("Moderation log"),
     "reports": N_("Reports"),
     "meetups": N_("Meetups"),
+    "anonymous posts": N_("Anonymous posts"),
+    "crisis words": N_("Crisis words"),
 }
 
 

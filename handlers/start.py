@@ -13,6 +13,7 @@ from telegram.helpers import create_deep_linked_url
 from bot.context import BotApplication, BotContext, DeepLinkHandler, services_of
 from bot.facilitators import is_facilitator
 from bot.i18n import Translator
+from bot.messaging import send_private
 
 _PAYLOAD = re.compile(r"^([A-Za-z0-9_]{1,32})(?:-([A-Za-z0-9_-]{0,31}))?$")
 HELP_BUTTON = "help:show"
@@ -109,10 +110,14 @@ async def on_help_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     if query is None or update.effective_user is None:
         return
+    if query.data != HELP_BUTTON:
+        # PTB gives a press without any data to the first button handler there is: this one.
+        await query.answer(context.t.gettext("This button no longer works."))
+        return
     await query.answer()
     facilitator = await is_facilitator(context, update.effective_user.id, None)
     who = audience(in_group=False, facilitator=facilitator)
-    await context.bot.send_message(update.effective_user.id, help_text(context.t, who))
+    await send_private(context, update.effective_user.id, help_text(context.t, who))
 
 
 async def _deep_help(update: Update, context: BotContext, _argument: str) -> None:
@@ -126,7 +131,11 @@ def help_text(t: Translator, who: Audience) -> str:
         "/rules – the rules of your group\n"
         "/meetups – coming meetups; /reminders on|off – reminders if you want them\n"
         "/language – choose the language I use with you\n"
+        "/contacts – phone numbers and places that help, near you\n"
+        "/ask – a question to the facilitators, anonymously if you like\n"
+        "/anon – a post to your group without your name\n"
         "/crisis – help lines, day and night\n"
+        "/checkins on|off – a few short questions the morning after a meetup\n"
         "/privacy, /mydata, /forgetme – what I keep about you, a copy, erase it\n"
         "/help – this list\n\n"
         "Everything here stays between you and me."
@@ -145,7 +154,9 @@ def help_text(t: Translator, who: Audience) -> str:
         "/setup staff REGION – register this chat as the region's staff chat\n"
         "/setup – show how this chat is registered\n"
         "/setrules – change the group's rules (group administrators)\n"
-        "/groupsettings – joining gate, join notices, reminder notice, flood protection\n\n"
+        "/groupsettings – joining gate, join notices, reminder notice, flood protection, "
+        "anonymous posts, crisis words\n"
+        "/pinhelp – pin a message whose buttons open help privately\n\n"
         "Reply to a member's message with:\n"
         "/warn [reason] – a private reminder of the rules\n"
         "/pause [30m|2h|1d|1w] [reason] – no posting for a while; /unpause lifts it\n"
@@ -156,7 +167,12 @@ def help_text(t: Translator, who: Audience) -> str:
         "Meetups:\n"
         "/meetup add 3.12. 17:00 | Name | Place | https://link – add (a preview comes first)\n"
         "/meetup add weekly tue 17:00 | Name – a series\n"
-        "/meetup edit CODE when|title|place|link|notes VALUE, /meetup cancel CODE [date]"
+        "/meetup edit CODE when|title|place|link|notes VALUE, /meetup cancel CODE [date]\n\n"
+        "Questions and contacts (staff chat or private):\n"
+        "Reply to a question to answer it, or /answer N text\n"
+        "/contact list|add|edit|remove – your region's contacts\n"
+        "/stats [groups] [months] – anonymous figures of your region\n"
+        "/blocks, /unblock CODE – blocked askers (organisation admins)"
     )
     if who is Audience.FACILITATOR_PRIVATE:
         return f"{member_private}\n\n{facilitator}"

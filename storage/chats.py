@@ -13,6 +13,7 @@ from storage.models import (
     Chat,
     ChatKind,
     Unset,
+    crisis_words_to_text,
     is_chat_kind,
     offsets_to_text,
     to_timestamp,
@@ -20,7 +21,8 @@ from storage.models import (
 
 _COLUMNS = (
     "chat_id, kind, region, language, registered_at, join_gate, hide_service_messages,"
-    " public_warn_notice, flood_messages, flood_seconds, reminder_offsets"
+    " public_warn_notice, flood_messages, flood_seconds, reminder_offsets, anon_approval,"
+    " crisis_words"
 )
 
 # What else is kept under a group's id, and follows the group to its new id. A row whose key
@@ -78,6 +80,28 @@ _MOVE_ROWS = (
         AND user_id NOT IN (SELECT user_id FROM reminder_subscriptions WHERE chat_id = $2)
     RETURNING chat_id
     """,
+    "UPDATE anon_posts SET chat_id = $2 WHERE chat_id = $1 RETURNING post_id",
+    """
+    UPDATE group_topics SET chat_id = $2
+    WHERE chat_id = $1 AND thread_id NOT IN (SELECT thread_id FROM group_topics WHERE chat_id = $2)
+    RETURNING chat_id
+    """,
+    # New posts about questions go to the staff group's new id (see _FORGET_OLD_MESSAGES).
+    "UPDATE questions SET staff_chat_id = $2 WHERE staff_chat_id = $1 RETURNING question_id",
+    """
+    UPDATE anon_posts SET staff_chat_id = $2, staff_message_id = NULL
+    WHERE staff_chat_id = $1
+    RETURNING post_id
+    """,
+)
+# Run first: a staff group's old message ids mean nothing under its new id, so replies to
+# them cannot be routed any more (/answer still works).
+_FORGET_OLD_MESSAGES = (
+    """
+    UPDATE question_messages SET staff_message_id = NULL
+    WHERE question_id IN (SELECT question_id FROM questions WHERE staff_chat_id = $1)
+    RETURNING question_id
+    """,
 )
 _DROP_LEFT_BEHIND = (
     "DELETE FROM rules_versions WHERE chat_id = $1 RETURNING chat_id",
@@ -88,6 +112,7 @@ _DROP_LEFT_BEHIND = (
     "DELETE FROM reports WHERE chat_id = $1 RETURNING chat_id",
     "DELETE FROM flood_counts WHERE chat_id = $1 RETURNING chat_id",
     "DELETE FROM reminder_subscriptions WHERE chat_id = $1 RETURNING chat_id",
+    "DELETE FROM group_topics WHERE chat_id = $1 RETURNING chat_id",
     # A staff group's old messages cannot be edited under its new id, where the same message
     # id may be another message: forget them, so that the facilitators are told afresh.
     """
@@ -196,6 +221,8 @@ class ChatRepository:
         flood_messages: int | Unset | None = UNSET,
         flood_seconds: int | None = None,
         reminder_offsets: Sequence[int] | None = None,
+        anon_approval: bool | None = None,
+        crisis_words: Sequence[str] | None = None,
     ) -> Chat | None:
         """Change the given options; None if the group is not registered.
 
@@ -218,7 +245,9 @@ class ChatRepository:
                 public_warn_notice = COALESCE($4, public_warn_notice),
                 flood_messages = CASE WHEN $5 THEN $6 ELSE flood_messages END,
                 flood_seconds = COALESCE($7, flood_seconds),
-                reminder_offsets = COALESCE($8, reminder_offsets)
+                reminder_offsets = COALESCE($8, reminder_offsets),
+                anon_approval = COALESCE($9, anon_approval),
+                crisis_words = COALESCE($10, crisis_words)
             WHERE chat_id = $1
             RETURNING {_COLUMNS}
             """,
@@ -230,6 +259,8 @@ class ChatRepository:
             None if isinstance(flood_messages, Unset) else flood_messages,
             flood_seconds,
             offsets,
+            anon_approval,
+            None if crisis_words is None else crisis_words_to_text(crisis_words),
         )
         return None if row is None else Chat._from_row(row)
 
@@ -332,7 +363,7 @@ async def _move_registration(conn: Connection, old_chat_id: int, new_chat_id: in
     await conn.execute(
         f"""
         INSERT INTO chats ({_COLUMNS})
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
         ON CONFLICT (chat_id) DO UPDATE SET language = COALESCE(chats.language, excluded.language)
         """,
         new_chat_id,
@@ -346,6 +377,8 @@ async def _move_registration(conn: Connection, old_chat_id: int, new_chat_id: in
         old["flood_messages"],
         old["flood_seconds"],
         old["reminder_offsets"],
+        old["anon_approval"],
+        old["crisis_words"],
     )
     return True
 
@@ -353,6 +386,8 @@ async def _move_registration(conn: Connection, old_chat_id: int, new_chat_id: in
 async def _move_rows(conn: Connection, old_chat_id: int, new_chat_id: int) -> bool:
     """Move the rows kept under a group's id (see _MOVE_ROWS); whether there were any."""
     found = False
+    for sql in _FORGET_OLD_MESSAGES:
+        found = bool(await conn.fetch(sql, old_chat_id)) or found
     for sql in _MOVE_ROWS:
         found = bool(await conn.fetch(sql, old_chat_id, new_chat_id)) or found
     for sql in _DROP_LEFT_BEHIND:

@@ -129,6 +129,7 @@ class Member:
     started_at: datetime | None  # first /start
     reachable: bool  # may the bot message them privately
     app_language: str | None = None  # their Telegram app's language, if one we speak
+    last_seen_at: datetime | None = None  # when they last used the bot (to the day)
 
     @classmethod
     def _from_row(cls, row: Row) -> Member:
@@ -138,6 +139,7 @@ class Member:
             started_at=_optional_time(row["started_at"]),
             reachable=bool(row["reachable"]),
             app_language=row["app_language"],
+            last_seen_at=_optional_time(row["last_seen_at"]),
         )
 
 
@@ -157,6 +159,8 @@ class Chat:
     flood_seconds: int = 10
     # Group reminders of meetups: minutes before the start, largest first; () = none.
     reminder_offsets: tuple[int, ...] = DEFAULT_REMINDER_OFFSETS
+    anon_approval: bool = True  # anonymous posts wait for a facilitator's approval
+    crisis_words: tuple[str, ...] = ()  # words that bring the author the help lines; () = off
 
     @classmethod
     def _from_row(cls, row: Row) -> Chat:
@@ -175,6 +179,8 @@ class Chat:
             flood_messages=_optional_int(row["flood_messages"]),
             flood_seconds=int(row["flood_seconds"]),
             reminder_offsets=offsets_from_text(row["reminder_offsets"]),
+            anon_approval=bool(row["anon_approval"]),
+            crisis_words=crisis_words_from_text(row["crisis_words"]),
         )
 
 
@@ -463,3 +469,17 @@ class Reminder:
             sent_at=_optional_time(row["sent_at"]),
             skipped_at=_optional_time(row["skipped_at"]),
         )
+
+
+def crisis_words_to_text(words: Iterable[str]) -> str:
+    """Crisis words as stored: lower case, unique, comma-separated, in the order given."""
+    seen: list[str] = []
+    for word in words:
+        cleaned = " ".join(word.split()).lower().replace(",", " ").strip()
+        if cleaned and cleaned not in seen:
+            seen.append(cleaned)
+    return ",".join(seen)
+
+
+def crisis_words_from_text(text: str) -> tuple[str, ...]:
+    return tuple(word for word in text.split(",") if word)

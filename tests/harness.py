@@ -77,6 +77,23 @@ class Harness:
     def context(self) -> BotContext:
         return BotContext(self.app)
 
+    def calls_into(self, *chat_ids: int) -> list[str]:
+        """Every Bot API call that puts something into these chats (get* calls only read),
+        with its answer, as text: for asserting what never appears there."""
+        return [
+            f"{call.method} {call.params} {call.result}"
+            for call in self.api.calls
+            if call.params.get("chat_id") in chat_ids and not call.method.startswith("get")
+        ]
+
+    def answers(self) -> list[str]:
+        """The texts of the bot's answers to button presses, in order ("" for a silent one)."""
+        return [call.params.get("text", "") for call in self.api.calls_to("answerCallbackQuery")]
+
+    def set_username(self, user_id: int, username: str | None) -> None:
+        """Give an emulated user a Telegram @username (add_user makes users without one)."""
+        self.api.world.user(user_id).username = username
+
 
 async def _no_wait(_seconds: float) -> None:
     """Reminder pacing in tests: the order is kept, the waiting is not."""

@@ -35,15 +35,75 @@ class UpdateProducers:
 
     # -- messages --
 
-    def private_message(self, user_id: int, text: str) -> Json:
-        """The user writes to the bot (which implies they started it)."""
+    def private_message(
+        self, user_id: int, text: str, *, reply_to_message_id: int | None = None
+    ) -> Json:
+        """The user writes to the bot (which implies they started it), perhaps as a reply."""
         w = self.world
         user = w.user(user_id)
         if user.blocked:
             raise ValueError(f"user {user_id} blocked the bot; use user_unblocks_bot() first")
         user.started = True
         chat = w.private_chat(user_id)
-        return w.push_message(chat, w.store_message(chat, user, _text(text)))
+        content = _text(text)
+        if reply_to_message_id is not None:
+            replied = chat.messages.get(reply_to_message_id)
+            if replied is None:
+                raise ValueError(f"no message {reply_to_message_id} in the private chat")
+            content["reply_to_message"] = without_reply(replied)
+        return w.push_message(chat, w.store_message(chat, user, content))
+
+    def topic_created(self, chat_id: int, user_id: int, name: str) -> Json:
+        """An administrator creates a forum topic: its service message (forum_topic_created).
+
+        The topic's id (message_thread_id) is the id of that message.
+        """
+        w = self.world
+        chat = self._live_group(chat_id)
+        if not chat.is_forum:
+            raise ValueError(f"chat {chat_id} is not a forum")
+        self._member_actor(chat, user_id, admin=True)
+        thread_id = chat.next_message_id
+        content: Json = {
+            "message_thread_id": thread_id,
+            "forum_topic_created": {"name": name, "icon_color": 0x6FB9F0},
+        }
+        chat.topics[thread_id] = name
+        return w.push_message(chat, w.store_message(chat, w.user(user_id), content))
+
+    def topic_edited(
+        self, chat_id: int, user_id: int, thread_id: int, name: str | None = None
+    ) -> Json:
+        """An administrator renames a topic (``name``) or changes only its icon (None)."""
+        edited: Json = {"icon_custom_emoji_id": ""} if name is None else {"name": name}
+        if name is not None:
+            self._topic_chat(chat_id, thread_id).topics[thread_id] = name
+        return self._topic_service(chat_id, user_id, thread_id, {"forum_topic_edited": edited})
+
+    def topic_closed(self, chat_id: int, user_id: int, thread_id: int) -> Json:
+        """An administrator closes a topic: forum_topic_closed in the topic."""
+        return self._topic_service(chat_id, user_id, thread_id, {"forum_topic_closed": {}})
+
+    def topic_reopened(self, chat_id: int, user_id: int, thread_id: int) -> Json:
+        """An administrator reopens a topic: forum_topic_reopened in the topic."""
+        return self._topic_service(chat_id, user_id, thread_id, {"forum_topic_reopened": {}})
+
+    def _topic_chat(self, chat_id: int, thread_id: int) -> ChatState:
+        chat = self._live_group(chat_id)
+        if thread_id not in chat.topics:
+            raise ValueError(f"chat {chat_id} has no topic {thread_id}")
+        return chat
+
+    def _topic_service(self, chat_id: int, user_id: int, thread_id: int, service: Json) -> Json:
+        # Like every message in a topic, it carries the topic's first message as its reply.
+        w = self.world
+        chat = self._topic_chat(chat_id, thread_id)
+        self._member_actor(chat, user_id, admin=True)
+        content: Json = {"message_thread_id": thread_id, "is_topic_message": True, **service}
+        first = chat.messages.get(thread_id)
+        if first is not None:
+            content["reply_to_message"] = without_reply(first)
+        return w.push_message(chat, w.store_message(chat, w.user(user_id), content))
 
     def group_message(
         self,

@@ -47,6 +47,7 @@ class World:
         self.updates: list[Json] = []
         self.allowed_updates: frozenset[str] | None = None  # None: Telegram's default
         self.webhook_url = ""
+        self.webhook_secret = ""
         self.commands: dict[tuple[str, str], list[Json]] = {}
         self.documents: list[StoredDocument] = []
         self.callback_queries: dict[str, bool] = {}  # id -> answered

@@ -342,7 +342,7 @@ async def test_move_carries_rules_consents_pending_joins_and_more(
         GROUP, 2, {"fi": "Ole kiltti.", "sv": "Var snälla."}
     )
     assert await store.rules.get(GROUP, 1) == Rules(GROUP, 1, {"sv": "Var snälla."})
-    assert await store.rules.take_draft(draft.draft_id) == replace(draft, chat_id=GROUP)
+    assert await store.rules.take_draft(draft.draft_id, GROUP) == replace(draft, chat_id=GROUP)
     assert await store.joins.consent(USER, GROUP) == replace(consent, chat_id=GROUP)
     assert await store.joins.pending(USER + 1, GROUP) == replace(
         pending, chat_id=GROUP, welcome_message_id=77
@@ -752,7 +752,7 @@ async def test_move_carries_meetups_drafts_and_subscriptions(store: Store, now: 
     assert await store.meetups.for_chats([OLD_GROUP]) == []
     assert (await store.rsvps.counts(meetup.meetup_id, starts_at)).yes == 1
     assert len(await store.reminders.pending_for(meetup.meetup_id)) == 1
-    assert await store.meetups.take_draft(draft.draft_id) == replace(draft, chat_id=GROUP)
+    assert await store.meetups.take_draft(draft.draft_id, GROUP) == replace(draft, chat_id=GROUP)
     assert await store.rsvps.subscribers(GROUP) == [USER, USER + 1]
     assert await store.rsvps.subscribers(OLD_GROUP) == []
     # The new id's subscription wins (it is the newer one).
