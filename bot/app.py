@@ -16,6 +16,7 @@ from bot.commands import publish_commands
 from bot.context import BotApplication, BotContext, Services, attach_services, services_of
 from bot.errors import on_error
 from bot.i18n import Translations
+from bot.metrics import TimedUpdateProcessor
 from bot.settings import Settings
 from storage import Store
 
@@ -50,7 +51,7 @@ def build_application(
         .base_url(settings.telegram.api_base_url)
         .base_file_url(file_base_url(settings.telegram.api_base_url))
         .context_types(ContextTypes(context=BotContext))
-        .concurrent_updates(16)
+        .concurrent_updates(TimedUpdateProcessor(16, services.metrics))
         .post_init(_open_services)
         .post_shutdown(_close_services)
     )

@@ -12,14 +12,21 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.clock import Clock
 from bot.i18n import Translations, Translator, resolve_language
+from bot.metrics import Metrics
 from bot.settings import Settings
 
 if TYPE_CHECKING:
     from storage import Chat, Member, Store
+    from storage.inputs import PendingInput
     from storage.leadership import Leadership
 
 # A deep-link handler gets the part of the /start payload after its name ("" if none).
 DeepLinkHandler = Callable[[Update, "BotContext", str], Awaitable[None]]
+# A private text route: takes a member's private message if it is meant for it (a reply to
+# one of its messages); returns whether it did.
+PrivateTextRoute = Callable[[Update, "BotContext"], Awaitable[bool]]
+# Takes the text the bot was waiting for (see storage.inputs).
+InputConsumer = Callable[[Update, "BotContext", "PendingInput"], Awaitable[None]]
 _SERVICES_KEY = "vertaisbot.services"
 
 
@@ -30,10 +37,13 @@ class Services:
     translations: Translations
     store: Store | None = None
     deep_links: dict[str, DeepLinkHandler] = field(default_factory=dict)
+    private_text_routes: list[PrivateTextRoute] = field(default_factory=list)
+    input_consumers: dict[str, InputConsumer] = field(default_factory=dict)
     # Paces reminder rounds; tests replace it so that nothing waits for real.
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     reminder_leadership: Leadership | None = None
     reminder_round: asyncio.Lock = field(default_factory=asyncio.Lock)
+    metrics: Metrics = field(default_factory=Metrics)
 
 
 BotApplication = Application[

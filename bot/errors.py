@@ -8,13 +8,14 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
-from bot.context import BotContext
+from bot.context import BotContext, services_of
 
 log = logging.getLogger("vertaisbot.errors")
 
 
 async def on_error(update: object, context: BotContext) -> None:
     error = context.error
+    services_of(context.application).metrics.errors += 1
     update_id = update.update_id if isinstance(update, Update) else None
     if isinstance(error, Forbidden) and isinstance(update, Update):
         await _mark_unreachable(update, context)

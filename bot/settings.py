@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from datetime import time
 from pathlib import Path
@@ -27,6 +28,9 @@ BOTFATHER_HELP = (
 )
 
 
+_SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,256}")
+
+
 class ConfigError(Exception):
     """Settings a person has to fix; the message says what and how."""
 
@@ -40,6 +44,21 @@ class TelegramSettings(_Section):
     token_file: Path | None = None
     api_base_url: str = "https://api.telegram.org/bot"
     mode: Literal["polling", "webhook"] = "polling"
+    # Webhook mode: the public https address Telegram posts updates to (through the reverse
+    # proxy), the local address the bot listens on, and the shared secret.
+    webhook_url: str | None = None
+    listen_host: str = "127.0.0.1"
+    listen_port: int = Field(default=8080, ge=1, le=65535)
+    secret_token: SecretStr | None = None
+    secret_token_file: Path | None = None
+    max_body_bytes: int = Field(default=1_000_000, ge=10_000, le=50_000_000)
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _https_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("https://"):
+            raise ValueError("must start with https:// (Telegram only posts to https)")
+        return value
 
     @field_validator("api_base_url")
     @classmethod
@@ -66,6 +85,29 @@ class TelegramSettings(_Section):
                 f"telegram.token_file: {self.token_file} is empty.\n{BOTFATHER_HELP}"
             )
         raise ConfigError(BOTFATHER_HELP)
+
+    def webhook_secret(self) -> SecretStr:
+        """The webhook's secret token from the environment or secret_token_file."""
+        text = ""
+        if self.secret_token is not None:
+            text = self.secret_token.get_secret_value().strip()
+        elif self.secret_token_file is not None:
+            try:
+                text = self.secret_token_file.read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise ConfigError(
+                    f"telegram.secret_token_file: cannot read {self.secret_token_file} "
+                    f"({exc.strerror})."
+                ) from None
+        if not _SECRET_TOKEN.fullmatch(text):
+            raise ConfigError(
+                'telegram.mode = "webhook" needs a secret token: 16 to 256 characters of '
+                "A-Z, a-z, 0-9, _ and -. Make one with\n"
+                "  python3 -c 'import secrets; print(secrets.token_urlsafe(32))'\n"
+                "and set VERTAISBOT_TELEGRAM__SECRET_TOKEN, or put it alone in a file and set "
+                "secret_token_file."
+            )
+        return SecretStr(text)
 
 
 class StorageSettings(_Section):
@@ -126,9 +168,43 @@ class MeetupSettings(_Section):
         return sorted(set(value), reverse=True)
 
 
+class AskingSettings(_Section):
+    """Anonymous questions to the facilitators and anonymous posts to a group."""
+
+    max_length: int = Field(default=2000, ge=100, le=3500)
+    open_questions_per_member: int = Field(default=3, ge=1, le=20)
+    questions_per_day: int = Field(default=5, ge=1, le=100)
+    anonymous_posts_per_day: int = Field(default=3, ge=1, le=50)
+    usual_response_hours: int = Field(default=24, ge=1, le=24 * 14)
+    office_days: list[int] = Field(default_factory=lambda: [1, 2, 3, 4, 5])
+    office_hours_start: time = time(9, 0)
+    office_hours_end: time = time(16, 0)
+    retention_days: int = Field(default=30, ge=1, le=366)
+
+    @field_validator("office_days")
+    @classmethod
+    def _weekdays(cls, value: list[int]) -> list[int]:
+        if any(day < 1 or day > 7 for day in value):
+            raise ValueError("use weekday numbers 1 (Monday) to 7 (Sunday), e.g. [1, 2, 3, 4, 5]")
+        return sorted(set(value))
+
+
+class PrivacySettings(_Section):
+    """How long what is kept; see PRIVACY.md."""
+
+    # Members who left all groups and have not used the bot for this long are erased.
+    inactive_member_days: int = Field(default=180, ge=30, le=3650)
+    # Moderation-log entries are deleted after this long; their free-text reasons sooner.
+    audit_log_days: int = Field(default=365, ge=30, le=3650)
+    audit_reason_days: int = Field(default=90, ge=7, le=3650)
+
+
 class LoggingSettings(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     format: Literal["text", "json"] = "text"
+    # Member and chat ids in logs become a keyed hash. Without a key a random one is made
+    # at start, so ids in logs cannot be linked across restarts or instances.
+    id_key: SecretStr | None = None
 
     @field_validator("level", mode="before")
     @classmethod
@@ -148,6 +224,8 @@ class Settings(BaseSettings):
     bot: BotSettings = Field(default_factory=BotSettings)
     moderation: ModerationSettings = Field(default_factory=ModerationSettings)
     meetups: MeetupSettings = Field(default_factory=MeetupSettings)
+    asking: AskingSettings = Field(default_factory=AskingSettings)
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
 
     @classmethod
@@ -177,6 +255,14 @@ def load_settings(path: Path | None) -> Settings:
     """Read and validate the settings; raise ConfigError with a message a person can act on."""
     data = _read_toml(path) if path else {}
     telegram = data.get("telegram")
+    for section, key in (("telegram", "secret_token"), ("logging", "id_key")):
+        values = data.get(section)
+        if isinstance(values, dict) and key in values:
+            raise ConfigError(
+                f"{path}: [{section}] {key} is a secret and must not be written in the settings "
+                f"file. Set the environment variable VERTAISBOT_{section.upper()}__"
+                f"{key.upper()} instead."
+            )
     if isinstance(telegram, dict) and "token" in telegram:
         raise ConfigError(
             f"{path}: [telegram] token must not be written in the settings file, because the "
@@ -216,7 +302,8 @@ def describe_errors(exc: ValidationError, path: Path | None) -> str:
     lines = [f"The settings are not valid{source}:"]
     for error in exc.errors():
         key = ".".join(str(part) for part in error["loc"])
-        shown = "(hidden)" if "token" in key else repr(error.get("input"))
+        secret = "token" in key or key.endswith("id_key")
+        shown = "(hidden)" if secret else repr(error.get("input"))
         if error["type"] == "extra_forbidden":
             lines.append(
                 f"  {key}: unknown setting. Check the spelling against config.example.toml."

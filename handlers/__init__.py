@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from bot.context import BotApplication
 from handlers import (
+    anon_posts,
     chats,
+    checkins,
+    contacts,
     crisis,
+    crisis_words,
     facilitators,
     flood,
     goodbye,
     groupsettings,
+    inputs,
     joining,
     joining_flow,
     language,
@@ -17,13 +22,17 @@ from handlers import (
     members,
     moderation,
     modlog,
+    pinhelp,
     privacy,
+    questions,
     reminders,
     reports,
+    retention,
     rsvp,
     rules,
     setup,
     start,
+    stats,
 )
 
 # Cross-cutting modules first: they run in negative groups before every feature.
@@ -47,7 +56,17 @@ FEATURES = (
     rsvp,
     reminders,
     crisis,
+    crisis_words,
     privacy,
+    contacts,
+    questions,
+    anon_posts,
+    pinhelp,
+    retention,
+    checkins,
+    stats,
+    # Last: a member's plain private texts, after every feature had its chance.
+    inputs,
 )
 
 

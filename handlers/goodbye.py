@@ -54,5 +54,8 @@ async def on_data_button(update: Update, context: BotContext) -> None:
     t = context.member_t
     erase = InlineKeyboardButton(t.gettext("Erase my data"), callback_data="forget:ask")
     await send_private(
-        context, query.from_user.id, privacy_text(t), InlineKeyboardMarkup([[erase]])
+        context,
+        query.from_user.id,
+        privacy_text(t, context.settings),
+        InlineKeyboardMarkup([[erase]]),
     )

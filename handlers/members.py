@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from telegram import ChatMemberUpdated, Update
 from telegram.constants import ChatMemberStatus, ChatType
@@ -16,6 +16,8 @@ from storage.members import MemberRepository
 IDENTIFY_GROUP = -2
 PRIVATE_STATUS_GROUP = 1
 GROUP_TYPES = (ChatType.GROUP, ChatType.SUPERGROUP)
+# Last use is kept to the day: finer would cost a write per update and say more than needed.
+ACTIVITY_RESOLUTION = timedelta(days=1)
 
 
 def register(app: BotApplication) -> None:
@@ -47,6 +49,14 @@ async def note_private_contact(
     return member
 
 
+async def _note_activity(members: MemberRepository, member: Member | None, now: datetime) -> None:
+    """Remember, to the day, when a stored member last used the bot (for retention)."""
+    if member is None:
+        return
+    if member.last_seen_at is None or now - member.last_seen_at >= ACTIVITY_RESOLUTION:
+        await members.touch(member.user_id, now)
+
+
 def reply_language(
     *,
     in_group: bool,
@@ -72,6 +82,7 @@ async def identify(update: Update, context: BotContext) -> None:
             context.member = await note_private_contact(
                 members, user.id, context.member, context.clock.now(), user.language_code
             )
+        await _note_activity(members, context.member, context.clock.now())
     if chat is not None and in_group:
         context.registered_chat = await context.store.chats.get(chat.id)
     default = context.settings.bot.default_language

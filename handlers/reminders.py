@@ -156,6 +156,7 @@ async def deliver(context: BotContext, reminder: Reminder, now: datetime) -> Non
     )
     if meetup is None or cancelled or now >= reminder.starts_at:
         await store.reminders.mark_skipped(reminder.reminder_id, now)
+        context.services.metrics.count_reminder("skipped")
         log.info("reminder_skipped reason=%s", "cancelled" if cancelled else "started")
         return
     late = now - reminder.due_at > LATE_AFTER
@@ -166,8 +167,10 @@ async def deliver(context: BotContext, reminder: Reminder, now: datetime) -> Non
     )
     if sent:
         await store.reminders.mark_sent(reminder.reminder_id, now)
+        context.services.metrics.count_reminder("late" if late else "sent")
     else:
         await store.reminders.mark_skipped(reminder.reminder_id, now)
+        context.services.metrics.count_reminder("skipped")
 
 
 async def _to_group(context: BotContext, meetup: Meetup, reminder: Reminder, late: bool) -> bool:

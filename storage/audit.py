@@ -90,3 +90,22 @@ class AuditRepository:
             to_timestamp(at),
         )
         return row is not None
+
+    async def purge_before(self, cutoff: datetime) -> int:
+        """Delete the entries made before ``cutoff``; how many."""
+        rows = await self._db.fetch(
+            "DELETE FROM audit_log WHERE at < $1 RETURNING entry_id", to_timestamp(cutoff)
+        )
+        return len(rows)
+
+    async def blank_reasons_before(self, cutoff: datetime) -> int:
+        """Forget the reasons facilitators wrote in entries made before ``cutoff``; how many."""
+        rows = await self._db.fetch(
+            """
+            UPDATE audit_log SET reason = NULL
+            WHERE at < $1 AND reason IS NOT NULL
+            RETURNING entry_id
+            """,
+            to_timestamp(cutoff),
+        )
+        return len(rows)

@@ -273,6 +273,8 @@ class _SqliteBackend(_Backend):
             if mode is None or str(mode[0]).lower() != "wal":
                 log.warning("storage: SQLite could not switch to WAL journal mode (%s)", mode)
         await raw.execute("PRAGMA foreign_keys=ON")
+        # Erased rows are overwritten on disk, so they do not linger in the file or its copies.
+        await raw.execute("PRAGMA secure_delete=ON")
         await raw.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS:d}")
 
     @asynccontextmanager

@@ -7,7 +7,7 @@ from datetime import datetime
 from storage.database import Database
 from storage.models import Member, to_timestamp
 
-_COLUMNS = "user_id, language, started_at, reachable, app_language"
+_COLUMNS = "user_id, language, started_at, reachable, app_language, last_seen_at"
 
 
 class MemberRepository:
@@ -75,3 +75,34 @@ class MemberRepository:
             "DELETE FROM members WHERE user_id = $1 RETURNING user_id", user_id
         )
         return row is not None
+
+    async def touch(self, user_id: int, at: datetime) -> None:
+        """The member used the bot at ``at``; someone never stored stays unstored."""
+        await self._db.execute(
+            "UPDATE members SET last_seen_at = $2 WHERE user_id = $1", user_id, to_timestamp(at)
+        )
+
+    async def gone_quiet(self, cutoff: datetime, limit: int = 500) -> list[int]:
+        """Members who have not used the bot since before ``cutoff`` and are in no group.
+
+        "In no group": no agreement to a group's rules (withdrawn when they leave), no
+        pending join, no group where they are a facilitator, and no open question.
+        """
+        rows = await self._db.fetch(
+            """
+            SELECT m.user_id FROM members AS m
+            WHERE COALESCE(m.last_seen_at, m.started_at, 0) < $1
+                AND NOT EXISTS (SELECT 1 FROM consents AS c WHERE c.user_id = m.user_id)
+                AND NOT EXISTS (SELECT 1 FROM pending_joins AS p WHERE p.user_id = m.user_id)
+                AND NOT EXISTS (SELECT 1 FROM facilitators AS f WHERE f.user_id = m.user_id)
+                AND NOT EXISTS (
+                    SELECT 1 FROM questions AS q
+                    WHERE q.asker_id = m.user_id AND q.status = 'open'
+                )
+            ORDER BY m.user_id
+            LIMIT $2
+            """,
+            to_timestamp(cutoff),
+            limit,
+        )
+        return [int(row["user_id"]) for row in rows]

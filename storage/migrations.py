@@ -377,6 +377,252 @@ async def _v4_meetups(conn: Connection, engine: Engine) -> None:
     await conn.execute("CREATE INDEX reminders_by_due_at ON reminders (due_at)")
 
 
+async def _v5_asking_without_being_seen(conn: Connection, engine: Engine) -> None:
+    # When the member last used the bot, for erasing members who have gone quiet.
+    await conn.execute("ALTER TABLE members ADD COLUMN last_seen_at BIGINT NULL")
+    # Anonymous posts wait for a facilitator unless the group turns that off; crisis words
+    # (comma-separated, '' = off) make the bot send the author the help lines privately.
+    await conn.execute("ALTER TABLE chats ADD COLUMN anon_approval BOOLEAN NOT NULL DEFAULT TRUE")
+    await conn.execute("ALTER TABLE chats ADD COLUMN crisis_words TEXT NOT NULL DEFAULT ''")
+    # Regional entries of the contact directory; the national ones ship in a data file.
+    # municipality NULL: the whole region. verified_on: 'YYYY-MM-DD'.
+    await conn.execute(
+        """
+        CREATE TABLE contacts (
+            contact_id TEXT NOT NULL PRIMARY KEY,
+            region TEXT NOT NULL,
+            municipality TEXT NULL,
+            phone TEXT NULL,
+            email TEXT NULL,
+            web TEXT NULL,
+            source TEXT NULL,
+            verified_on TEXT NULL,
+            position INTEGER NOT NULL DEFAULT 0,
+            updated_at BIGINT NOT NULL
+        )
+        """
+    )
+    await conn.execute("CREATE INDEX contacts_by_region ON contacts (region, municipality)")
+    # A contact's words per language; Finnish is the fallback and must exist.
+    await conn.execute(
+        """
+        CREATE TABLE contact_texts (
+            contact_id TEXT NOT NULL REFERENCES contacts (contact_id) ON DELETE CASCADE,
+            language TEXT NOT NULL,
+            title TEXT NOT NULL,
+            hours TEXT NULL,
+            notes TEXT NULL,
+            PRIMARY KEY (contact_id, language)
+        )
+        """
+    )
+    # The region and municipality a member chose for the directory.
+    await conn.execute(
+        """
+        CREATE TABLE member_places (
+            user_id BIGINT NOT NULL PRIMARY KEY,
+            region TEXT NOT NULL,
+            municipality TEXT NULL,
+            chosen_at BIGINT NOT NULL
+        )
+        """
+    )
+    # Anonymous counts per day (YYYY-MM-DD, local), what was counted and region; no ids.
+    await conn.execute(
+        """
+        CREATE TABLE daily_counts (
+            day TEXT NOT NULL,
+            metric TEXT NOT NULL,
+            region TEXT NOT NULL,
+            count INTEGER NOT NULL,
+            PRIMARY KEY (day, metric, region)
+        )
+        """
+    )
+    # What the bot waits for a member to write next in private: a question, a reply to
+    # one (subject: the question), an anonymous post.
+    await conn.execute(
+        """
+        CREATE TABLE pending_inputs (
+            user_id BIGINT NOT NULL PRIMARY KEY,
+            purpose TEXT NOT NULL,
+            subject TEXT NULL,
+            created_at BIGINT NOT NULL
+        )
+        """
+    )
+    # Questions to the facilitators. asker_id is the only link to the member: NULL once
+    # the retention period is over or the member erased their data. number: "#17" in the
+    # region, given when the question is sent (a draft has none).
+    await conn.execute(
+        """
+        CREATE TABLE questions (
+            question_id TEXT NOT NULL PRIMARY KEY,
+            region TEXT NOT NULL,
+            number INTEGER NULL,
+            asker_id BIGINT NULL,
+            show_name BOOLEAN NOT NULL DEFAULT FALSE,
+            status TEXT NOT NULL CHECK (status IN ('draft', 'open', 'closed')),
+            created_at BIGINT NOT NULL,
+            asked_at BIGINT NULL,
+            first_answer_at BIGINT NULL,
+            last_activity_at BIGINT NOT NULL,
+            closed_at BIGINT NULL,
+            closed_by TEXT NULL
+                CHECK (closed_by IN ('member', 'facilitator', 'withdrawn', 'expired')),
+            staff_chat_id BIGINT NULL,
+            staff_thread_id BIGINT NULL,
+            UNIQUE (region, number)
+        )
+        """
+    )
+    await conn.execute("CREATE INDEX questions_by_asker ON questions (asker_id)")
+    await conn.execute("CREATE INDEX questions_by_status ON questions (status, last_activity_at)")
+    # The conversation of a question; body NULL once erased. The message ids of its copies
+    # in the staff chat and in the member's private chat route replies.
+    await conn.execute(
+        """
+        CREATE TABLE question_messages (
+            question_id TEXT NOT NULL REFERENCES questions (question_id) ON DELETE CASCADE,
+            seq INTEGER NOT NULL,
+            author TEXT NOT NULL CHECK (author IN ('member', 'facilitator')),
+            body TEXT NULL,
+            at BIGINT NOT NULL,
+            staff_message_id BIGINT NULL,
+            member_message_id BIGINT NULL,
+            PRIMARY KEY (question_id, seq)
+        )
+        """
+    )
+    await conn.execute(
+        "CREATE INDEX question_messages_by_staff_message ON question_messages (staff_message_id)"
+    )
+    # A member whose questions a region's facilitators stopped, without learning who it is.
+    await conn.execute(
+        """
+        CREATE TABLE question_blocks (
+            block_id TEXT NOT NULL PRIMARY KEY,
+            region TEXT NOT NULL,
+            user_id BIGINT NOT NULL,
+            question_number INTEGER NULL,
+            blocked_at BIGINT NOT NULL,
+            UNIQUE (region, user_id)
+        )
+        """
+    )
+    # Anonymous posts to a group. user_id and body NULL once erased.
+    await conn.execute(
+        """
+        CREATE TABLE anon_posts (
+            post_id TEXT NOT NULL PRIMARY KEY,
+            user_id BIGINT NULL,
+            chat_id BIGINT NULL,
+            thread_id BIGINT NULL,
+            body TEXT NULL,
+            status TEXT NOT NULL
+                CHECK (status IN ('draft', 'pending', 'posted', 'rejected', 'cancelled')),
+            created_at BIGINT NOT NULL,
+            decided_at BIGINT NULL,
+            staff_chat_id BIGINT NULL,
+            staff_message_id BIGINT NULL,
+            group_message_id BIGINT NULL
+        )
+        """
+    )
+    await conn.execute("CREATE INDEX anon_posts_by_member ON anon_posts (user_id)")
+    # Forum topics of peer groups, as seen in their service messages (Telegram cannot list
+    # them), so that a member can choose where an anonymous post goes.
+    await conn.execute(
+        """
+        CREATE TABLE group_topics (
+            chat_id BIGINT NOT NULL,
+            thread_id BIGINT NOT NULL,
+            title TEXT NOT NULL,
+            closed BOOLEAN NOT NULL DEFAULT FALSE,
+            PRIMARY KEY (chat_id, thread_id)
+        )
+        """
+    )
+
+
+async def _v6_figures_and_checkins(conn: Connection, engine: Engine) -> None:
+    # Members who said no to after-meetup check-ins (/checkins off).
+    await conn.execute(
+        """
+        CREATE TABLE checkin_optouts (
+            user_id BIGINT NOT NULL PRIMARY KEY,
+            since BIGINT NOT NULL
+        )
+        """
+    )
+    # Meetup occurrences that took place, kept for the figures after sign-ups are purged:
+    # no member ids, only how many said they were coming. No foreign key: the figures stay
+    # when a meetup is deleted. The check-in round of the occurrence: checkin_secret keys
+    # the one-answer-per-person tokens and is erased (NULL) when the round closes.
+    await conn.execute(
+        """
+        CREATE TABLE held_meetups (
+            meetup_id TEXT NOT NULL,
+            starts_at BIGINT NOT NULL,
+            chat_id BIGINT NOT NULL,
+            region TEXT NOT NULL,
+            coming INTEGER NOT NULL,
+            maybe INTEGER NOT NULL,
+            checkin_id TEXT NOT NULL UNIQUE,
+            checkin_secret TEXT NULL,
+            checkin_due_at BIGINT NOT NULL,
+            checkin_closes_at BIGINT NOT NULL,
+            checkin_sent_at BIGINT NULL,
+            PRIMARY KEY (meetup_id, starts_at)
+        )
+        """
+    )
+    await conn.execute("CREATE INDEX held_meetups_by_region ON held_meetups (region, starts_at)")
+    await conn.execute(
+        "CREATE INDEX held_meetups_by_due ON held_meetups (checkin_sent_at, checkin_due_at)"
+    )
+    # Keyed hashes of who was asked and who answered which question while a round is open:
+    # deleted with the secret when it closes. question '' marks an invitation.
+    await conn.execute(
+        """
+        CREATE TABLE checkin_tokens (
+            checkin_id TEXT NOT NULL,
+            token TEXT NOT NULL,
+            question TEXT NOT NULL,
+            PRIMARY KEY (checkin_id, token, question)
+        )
+        """
+    )
+    # Check-in answers as counts per occurrence, question and answer; never who answered.
+    await conn.execute(
+        """
+        CREATE TABLE checkin_answers (
+            meetup_id TEXT NOT NULL,
+            starts_at BIGINT NOT NULL,
+            question TEXT NOT NULL,
+            answer TEXT NOT NULL,
+            count INTEGER NOT NULL,
+            PRIMARY KEY (meetup_id, starts_at, question, answer)
+        )
+        """
+    )
+    # Anonymous counts per day (YYYY-MM-DD, local) and group: joined, left, moderation
+    # actions by kind, and snapshots such as the number of members.
+    await conn.execute(
+        """
+        CREATE TABLE group_counts (
+            day TEXT NOT NULL,
+            chat_id BIGINT NOT NULL,
+            region TEXT NOT NULL,
+            metric TEXT NOT NULL,
+            count INTEGER NOT NULL,
+            PRIMARY KEY (day, chat_id, metric)
+        )
+        """
+    )
+    await conn.execute("CREATE INDEX group_counts_by_region ON group_counts (region, day)")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "Create members, chats and unregistered_chats", _v1_initial_tables),
     Migration(2, "Join gate, rules and consents", _v2_join_gate_rules_and_consents),
@@ -384,6 +630,12 @@ MIGRATIONS: tuple[Migration, ...] = (
         3, "Moderation: facilitators, warnings, audit log, reports, flood limits", _v3_moderation
     ),
     Migration(4, "Meetups, sign-ups and reminders", _v4_meetups),
+    Migration(
+        5,
+        "Contacts, anonymous questions and posts, crisis words, last seen",
+        _v5_asking_without_being_seen,
+    ),
+    Migration(6, "Figures, held meetups and after-meetup check-ins", _v6_figures_and_checkins),
 )
 
 

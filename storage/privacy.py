@@ -9,12 +9,13 @@ member_refs row leaves those entries with a ref that nobody can link back to the
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
 
+from storage.checkins import forget_tokens
 from storage.database import Connection, Database, Row
-from storage.models import Consent, Member, PendingJoin, from_timestamp
+from storage.models import Consent, Member, PendingJoin, from_timestamp, to_timestamp
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,7 @@ PERSONAL_COLUMNS: dict[str, dict[str, str]] = {
         "started_at": EXPORTED,
         "reachable": EXPORTED,
         "app_language": EXPORTED,
+        "last_seen_at": EXPORTED,
     },
     "chats": {
         "chat_id": NOT_PERSONAL,
@@ -52,6 +54,8 @@ PERSONAL_COLUMNS: dict[str, dict[str, str]] = {
         "flood_messages": NOT_PERSONAL,
         "flood_seconds": NOT_PERSONAL,
         "reminder_offsets": NOT_PERSONAL,
+        "anon_approval": NOT_PERSONAL,
+        "crisis_words": NOT_PERSONAL,
     },
     "unregistered_chats": {
         "chat_id": NOT_PERSONAL,
@@ -204,9 +208,150 @@ PERSONAL_COLUMNS: dict[str, dict[str, str]] = {
         "sent_at": ERASED,
         "skipped_at": ERASED,
     },
+    # Services' contact details, entered by facilitators: about services, not members.
+    "contacts": {
+        "contact_id": NOT_PERSONAL,
+        "region": NOT_PERSONAL,
+        "municipality": NOT_PERSONAL,
+        "phone": NOT_PERSONAL,
+        "email": NOT_PERSONAL,
+        "web": NOT_PERSONAL,
+        "source": NOT_PERSONAL,
+        "verified_on": NOT_PERSONAL,
+        "position": NOT_PERSONAL,
+        "updated_at": NOT_PERSONAL,
+    },
+    "contact_texts": {
+        "contact_id": NOT_PERSONAL,
+        "language": NOT_PERSONAL,
+        "title": NOT_PERSONAL,
+        "hours": NOT_PERSONAL,
+        "notes": NOT_PERSONAL,
+    },
+    "member_places": {
+        "user_id": EXPORTED,
+        "region": EXPORTED,
+        "municipality": EXPORTED,
+        "chosen_at": EXPORTED,
+    },
+    "daily_counts": {
+        "day": NOT_PERSONAL,
+        "metric": NOT_PERSONAL,
+        "region": NOT_PERSONAL,
+        "count": NOT_PERSONAL,
+    },
+    "pending_inputs": {
+        "user_id": EXPORTED,
+        "purpose": EXPORTED,
+        "subject": ERASED,
+        "created_at": EXPORTED,
+    },
+    # A question's row stays for the anonymous figures once asker_id and the texts are gone.
+    "questions": {
+        "question_id": NOT_PERSONAL,
+        "region": EXPORTED,
+        "number": EXPORTED,
+        "asker_id": EXPORTED,
+        "show_name": EXPORTED,
+        "status": EXPORTED,
+        "created_at": NOT_PERSONAL,
+        "asked_at": EXPORTED,
+        "first_answer_at": NOT_PERSONAL,
+        "last_activity_at": NOT_PERSONAL,
+        "closed_at": EXPORTED,
+        "closed_by": NOT_PERSONAL,
+        "staff_chat_id": NOT_PERSONAL,
+        "staff_thread_id": NOT_PERSONAL,
+    },
+    "question_messages": {
+        "question_id": NOT_PERSONAL,
+        "seq": NOT_PERSONAL,
+        "author": EXPORTED,
+        "body": EXPORTED,
+        "at": EXPORTED,
+        "staff_message_id": NOT_PERSONAL,
+        "member_message_id": ERASED,
+    },
+    "question_blocks": {
+        "block_id": ERASED,
+        "region": EXPORTED,
+        "user_id": EXPORTED,
+        "question_number": ERASED,
+        "blocked_at": EXPORTED,
+    },
+    # A published post stays in the group (Telegram keeps it); the row forgets its author.
+    "anon_posts": {
+        "post_id": NOT_PERSONAL,
+        "user_id": EXPORTED,
+        "chat_id": EXPORTED,
+        "thread_id": NOT_PERSONAL,
+        "body": EXPORTED,
+        "status": EXPORTED,
+        "created_at": EXPORTED,
+        "decided_at": NOT_PERSONAL,
+        "staff_chat_id": NOT_PERSONAL,
+        "staff_message_id": NOT_PERSONAL,
+        "group_message_id": NOT_PERSONAL,
+    },
+    "group_topics": {
+        "chat_id": NOT_PERSONAL,
+        "thread_id": NOT_PERSONAL,
+        "title": NOT_PERSONAL,
+        "closed": NOT_PERSONAL,
+    },
+    # /checkins off: exported as the member's choice.
+    "checkin_optouts": {
+        "user_id": EXPORTED,
+        "since": EXPORTED,
+    },
+    # Held meetups and check-in answers are counts: nobody's id is in them.
+    "held_meetups": {
+        "meetup_id": NOT_PERSONAL,
+        "starts_at": NOT_PERSONAL,
+        "chat_id": NOT_PERSONAL,
+        "region": NOT_PERSONAL,
+        "coming": NOT_PERSONAL,
+        "maybe": NOT_PERSONAL,
+        "checkin_id": NOT_PERSONAL,
+        "checkin_secret": NOT_PERSONAL,
+        "checkin_due_at": NOT_PERSONAL,
+        "checkin_closes_at": NOT_PERSONAL,
+        "checkin_sent_at": NOT_PERSONAL,
+    },
+    # Keyed hashes of a member's id while a check-in round is open; erase() recomputes and
+    # deletes them (the round's own close deletes them all anyway).
+    "checkin_tokens": {
+        "checkin_id": ERASED,
+        "token": ERASED,
+        "question": ERASED,
+    },
+    "checkin_answers": {
+        "meetup_id": NOT_PERSONAL,
+        "starts_at": NOT_PERSONAL,
+        "question": NOT_PERSONAL,
+        "answer": NOT_PERSONAL,
+        "count": NOT_PERSONAL,
+    },
+    "group_counts": {
+        "day": NOT_PERSONAL,
+        "chat_id": NOT_PERSONAL,
+        "region": NOT_PERSONAL,
+        "metric": NOT_PERSONAL,
+        "count": NOT_PERSONAL,
+    },
 }
 
 _PENDING_REMINDER = "sent_at IS NULL AND skipped_at IS NULL"
+
+
+@dataclass(frozen=True, slots=True)
+class WithdrawnQuestion:
+    """An open question erased with its asker's data; the staff chat is told."""
+
+    region: str
+    number: int
+    staff_chat_id: int | None
+    staff_thread_id: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,6 +373,19 @@ class ErasureReport:
     member_refs: int
     # (chat_id, message_id) of the welcome messages of the erased pending joins: delete them.
     pending_welcomes: list[tuple[int, int]]
+    member_places: int = 0
+    pending_inputs: int = 0
+    questions: int = 0  # drafts deleted, and sent ones unlinked from the member
+    question_blocks: int = 0
+    anon_posts: int = 0  # drafts and waiting ones deleted, published ones unlinked
+    checkin_optouts: int = 0
+    checkin_tokens: int = 0  # in check-in rounds still open
+    # Questions that were open: the facilitators are told they were withdrawn.
+    withdrawn_questions: list[WithdrawnQuestion] = field(default_factory=list)
+    # (staff_chat_id, staff_message_id) of anonymous posts that waited for approval.
+    withdrawn_posts: list[tuple[int, int]] = field(default_factory=list)
+    # (chat_id, message_id) of the member's published anonymous posts: delete them if possible.
+    published_posts: list[tuple[int, int]] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -245,6 +403,13 @@ class ErasureReport:
             + self.report_events
             + self.report_reporters
             + self.member_refs
+            + self.member_places
+            + self.pending_inputs
+            + self.questions
+            + self.question_blocks
+            + self.anon_posts
+            + self.checkin_optouts
+            + self.checkin_tokens
         )
 
 
@@ -267,8 +432,44 @@ class PrivacyRepository:
             ref = await _ref_of(conn, user_id)
             member = await conn.fetchrow(
                 """
-                SELECT user_id, language, started_at, reachable, app_language
+                SELECT user_id, language, started_at, reachable, app_language, last_seen_at
                 FROM members WHERE user_id = $1
+                """,
+                user_id,
+            )
+            place = await conn.fetchrow(
+                "SELECT region, municipality, chosen_at FROM member_places WHERE user_id = $1",
+                user_id,
+            )
+            waiting = await conn.fetchrow(
+                "SELECT purpose, created_at FROM pending_inputs WHERE user_id = $1", user_id
+            )
+            questions = await conn.fetch(
+                """
+                SELECT question_id, region, number, show_name, status, asked_at, closed_at
+                FROM questions WHERE asker_id = $1 ORDER BY created_at, question_id
+                """,
+                user_id,
+            )
+            question_messages = await conn.fetch(
+                """
+                SELECT m.question_id, m.author, m.body, m.at
+                FROM question_messages AS m JOIN questions AS q ON q.question_id = m.question_id
+                WHERE q.asker_id = $1 ORDER BY m.question_id, m.seq
+                """,
+                user_id,
+            )
+            blocks = await conn.fetch(
+                """
+                SELECT region, blocked_at FROM question_blocks WHERE user_id = $1
+                ORDER BY region
+                """,
+                user_id,
+            )
+            posts = await conn.fetch(
+                """
+                SELECT chat_id, body, status, created_at FROM anon_posts WHERE user_id = $1
+                ORDER BY created_at, post_id
                 """,
                 user_id,
             )
@@ -315,6 +516,9 @@ class PrivacyRepository:
                 """,
                 user_id,
             )
+            checkins_off = await conn.fetchval(
+                "SELECT since FROM checkin_optouts WHERE user_id = $1", user_id
+            )
             facilitator_of = await conn.fetch(
                 "SELECT chat_id FROM facilitators WHERE user_id = $1 ORDER BY chat_id", user_id
             )
@@ -333,8 +537,47 @@ class PrivacyRepository:
                         "SELECT COUNT(*) FROM report_events WHERE reporter_ref = $1", ref
                     )
                 )
+        conversation: dict[str, list[dict[str, Any]]] = {}
+        for row in question_messages:
+            conversation.setdefault(row["question_id"], []).append(
+                {"from": row["author"], "text": row["body"], "time": _iso(row["at"])}
+            )
         return {
-            "member": None if member is None else _member(Member._from_row(member)),
+            "member": None if member is None else _member(member),
+            "place_for_contacts": None
+            if place is None
+            else {
+                "region": place["region"],
+                "municipality": place["municipality"],
+                "chosen_at": _iso(place["chosen_at"]),
+            },
+            "waiting_for_you_to_write": None
+            if waiting is None
+            else {"what": waiting["purpose"], "since": _iso(waiting["created_at"])},
+            "questions": [
+                {
+                    "region": row["region"],
+                    "number": row["number"],
+                    "status": row["status"],
+                    "name_shown": bool(row["show_name"]),
+                    "asked_at": None if row["asked_at"] is None else _iso(row["asked_at"]),
+                    "closed_at": None if row["closed_at"] is None else _iso(row["closed_at"]),
+                    "messages": conversation.get(row["question_id"], []),
+                }
+                for row in questions
+            ],
+            "blocked_from_asking": [
+                {"region": row["region"], "since": _iso(row["blocked_at"])} for row in blocks
+            ],
+            "anonymous_posts": [
+                {
+                    "group": None if row["chat_id"] is None else int(row["chat_id"]),
+                    "status": row["status"],
+                    "written_at": _iso(row["created_at"]),
+                    "text": row["body"],
+                }
+                for row in posts
+            ],
             "groups_agreed": [_consent(Consent._from_row(row)) for row in consents],
             "joining": [_join(PendingJoin._from_row(row)) for row in joins],
             "meetup_answers": [
@@ -363,6 +606,7 @@ class PrivacyRepository:
                 {"time": _iso(row["at"]), "action": row["action"]} for row in entries
             ],
             "reports_you_made_in_the_last_day": reports,
+            "checkins_off_since": None if checkins_off is None else _iso(checkins_off),
         }
 
     async def erase(self, user_id: int, now: datetime) -> ErasureReport:
@@ -396,6 +640,15 @@ class PrivacyRepository:
             facilitators = await _delete(
                 conn, "DELETE FROM facilitators WHERE user_id = $1", user_id
             )
+            places = await _delete(conn, "DELETE FROM member_places WHERE user_id = $1", user_id)
+            inputs = await _delete(conn, "DELETE FROM pending_inputs WHERE user_id = $1", user_id)
+            questions, withdrawn = await _unlink_questions(conn, user_id, now)
+            blocks = await _delete(conn, "DELETE FROM question_blocks WHERE user_id = $1", user_id)
+            posts, waiting_posts, published = await _unlink_posts(conn, user_id)
+            optouts = await _delete(
+                conn, "DELETE FROM checkin_optouts WHERE user_id = $1", user_id
+            )
+            tokens = await forget_tokens(conn, user_id)
             events = reporters = refs = 0
             if ref is not None:
                 events = await _delete(
@@ -426,9 +679,99 @@ class PrivacyRepository:
             report_reporters=reporters,
             member_refs=refs,
             pending_welcomes=welcomes,
+            member_places=places,
+            pending_inputs=inputs,
+            questions=questions,
+            question_blocks=blocks,
+            anon_posts=posts,
+            withdrawn_questions=withdrawn,
+            withdrawn_posts=waiting_posts,
+            published_posts=published,
+            checkin_optouts=optouts,
+            checkin_tokens=tokens,
         )
         log.info("storage: erased a member's data (%d rows)", report.total)
         return report
+
+
+async def _unlink_questions(
+    conn: Connection, user_id: int, now: datetime
+) -> tuple[int, list[WithdrawnQuestion]]:
+    """Delete the member's drafts, withdraw open questions, unlink and blank all of them."""
+    drafts = await _delete(
+        conn, "DELETE FROM questions WHERE asker_id = $1 AND status = 'draft'", user_id
+    )
+    open_rows = await conn.fetch(
+        """
+        UPDATE questions SET status = 'closed', closed_by = 'withdrawn', closed_at = $2
+        WHERE asker_id = $1 AND status = 'open'
+        RETURNING region, number, staff_chat_id, staff_thread_id
+        """,
+        user_id,
+        to_timestamp(now),
+    )
+    await conn.execute(
+        """
+        UPDATE question_messages SET body = NULL, member_message_id = NULL
+        WHERE question_id IN (SELECT question_id FROM questions WHERE asker_id = $1)
+        """,
+        user_id,
+    )
+    unlinked = await _delete(
+        conn,
+        "UPDATE questions SET asker_id = NULL, show_name = FALSE WHERE asker_id = $1",
+        user_id,
+    )
+    withdrawn = sorted(
+        (
+            WithdrawnQuestion(
+                region=row["region"],
+                number=int(row["number"]),
+                staff_chat_id=_optional_int(row["staff_chat_id"]),
+                staff_thread_id=_optional_int(row["staff_thread_id"]),
+            )
+            for row in open_rows
+        ),
+        key=lambda q: (q.region, q.number),
+    )
+    return drafts + unlinked, withdrawn
+
+
+async def _unlink_posts(
+    conn: Connection, user_id: int
+) -> tuple[int, list[tuple[int, int]], list[tuple[int, int]]]:
+    """Delete unpublished posts; keep published and decided ones without author or text."""
+    waiting = await conn.fetch(
+        """
+        DELETE FROM anon_posts WHERE user_id = $1 AND status IN ('draft', 'pending')
+        RETURNING staff_chat_id, staff_message_id
+        """,
+        user_id,
+    )
+    kept = await conn.fetch(
+        """
+        UPDATE anon_posts SET user_id = NULL, body = NULL WHERE user_id = $1
+        RETURNING status, chat_id, group_message_id
+        """,
+        user_id,
+    )
+    withdrawn = sorted(
+        (int(row["staff_chat_id"]), int(row["staff_message_id"]))
+        for row in waiting
+        if row["staff_chat_id"] is not None and row["staff_message_id"] is not None
+    )
+    published = sorted(
+        (int(row["chat_id"]), int(row["group_message_id"]))
+        for row in kept
+        if row["status"] == "posted"
+        and row["chat_id"] is not None
+        and row["group_message_id"] is not None
+    )
+    return len(waiting) + len(kept), withdrawn, published
+
+
+def _optional_int(value: Any) -> int | None:
+    return None if value is None else int(value)
 
 
 async def _ref_of(conn: Connection, user_id: int) -> str | None:
@@ -443,12 +786,15 @@ async def _delete(conn: Connection, sql: str, *args: Any) -> int:
     return len(rows)
 
 
-def _member(member: Member) -> dict[str, Any]:
+def _member(row: Row) -> dict[str, Any]:
+    member = Member._from_row(row)
+    last_seen = row["last_seen_at"]
     return {
         "language": member.language,
         "app_language": member.app_language,
         "started_at": None if member.started_at is None else member.started_at.isoformat(),
         "reachable": member.reachable,
+        "last_used_the_bot": None if last_seen is None else _iso(last_seen),
     }
 
 

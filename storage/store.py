@@ -5,22 +5,31 @@ from __future__ import annotations
 from datetime import datetime
 from types import TracebackType
 
+from storage.anon_posts import AnonPostRepository
 from storage.audit import AuditRepository
 from storage.chats import ChatRepository
+from storage.checkins import CheckinRepository
+from storage.contacts import ContactRepository
+from storage.counts import DailyCountRepository
 from storage.database import Database
 from storage.facilitators import FacilitatorRepository
+from storage.figures import FigureRepository
 from storage.flood import FloodRepository
+from storage.health import HealthRepository
+from storage.inputs import InputRepository
 from storage.joins import JoinRepository
 from storage.leadership import Leadership
 from storage.meetups import MeetupRepository
 from storage.members import MemberRepository
 from storage.migrations import migrate
 from storage.privacy import PrivacyRepository
+from storage.questions import QuestionRepository
 from storage.refs import RefRepository
 from storage.reminders import ReminderRepository
 from storage.reports import ReportRepository
 from storage.rsvps import RsvpRepository
 from storage.rules import RulesRepository
+from storage.topics import GroupTopicRepository
 from storage.warnings import WarningRepository
 
 
@@ -41,6 +50,15 @@ class Store:
         self.rsvps = RsvpRepository(db)
         self.reminders = ReminderRepository(db)
         self.privacy = PrivacyRepository(db)
+        self.counts = DailyCountRepository(db)
+        self.inputs = InputRepository(db)
+        self.contacts = ContactRepository(db)
+        self.questions = QuestionRepository(db)
+        self.anon_posts = AnonPostRepository(db)
+        self.topics = GroupTopicRepository(db)
+        self.health = HealthRepository(db)
+        self.checkins = CheckinRepository(db)
+        self.figures = FigureRepository(db)
         self._leaderships: dict[str, Leadership] = {}
 
     @classmethod

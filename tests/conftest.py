@@ -15,7 +15,11 @@ from bot.settings import Settings
 from tests.harness import Harness, running_bot
 from tests.storage.engines import ENGINE_PARAMS, fresh_store_url
 
-TEST_VARIABLES = {"VERTAISBOT_TEST_POSTGRES_URL", "VERTAISBOT_REQUIRE_POSTGRES"}
+TEST_VARIABLES = {
+    "VERTAISBOT_TEST_POSTGRES_URL",
+    "VERTAISBOT_REQUIRE_POSTGRES",
+    "VERTAISBOT_REQUIRE_BROWSER",
+}
 
 
 @pytest.fixture(autouse=True)

@@ -226,7 +226,112 @@ def test_every_setting_is_documented_in_the_example_file():
         model = field.annotation
         assert section in data, section
         for key in model.model_fields:
-            if key == "token":
-                assert "VERTAISBOT_TELEGRAM__TOKEN" in text
+            if key in ("token", "secret_token", "id_key"):
+                # Secrets: documented by their environment variable, never as a key.
+                assert f"VERTAISBOT_{section.upper()}__{key.upper()}" in text
                 continue
             assert key in data[section] or f"# {key} =" in text, f"{section}.{key}"
+
+
+def test_webhook_mode_needs_an_address_and_a_secret(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+):
+    monkeypatch.setenv("VERTAISBOT_TELEGRAM__TOKEN", TOKEN)
+    config = write(tmp_path / "config.toml", '[telegram]\nmode = "webhook"\n')
+    assert main(["--config", str(config), "run"]) == 2
+    assert "webhook_url" in capsys.readouterr().err
+    config = write(
+        tmp_path / "config.toml",
+        '[telegram]\nmode = "webhook"\nwebhook_url = "https://bot.example.org/telegram"\n',
+    )
+    assert main(["--config", str(config), "run"]) == 2
+    assert "secrets.token_urlsafe" in capsys.readouterr().err
+    monkeypatch.setenv("VERTAISBOT_TELEGRAM__SECRET_TOKEN", "short")
+    assert main(["--config", str(config), "run"]) == 2
+    err = capsys.readouterr().err
+    assert "16 to 256 characters" in err
+    assert "short" not in err
+
+
+def test_a_plain_http_webhook_address_is_refused(tmp_path: Path):
+    config = write(
+        tmp_path / "config.toml", '[telegram]\nwebhook_url = "http://bot.example.org/x"\n'
+    )
+    with pytest.raises(ConfigError, match="https"):
+        load_settings(config)
+
+
+@pytest.mark.parametrize(("section", "key"), [("telegram", "secret_token"), ("logging", "id_key")])
+def test_secrets_written_in_the_file_are_refused(tmp_path: Path, section: str, key: str):
+    config = write(
+        tmp_path / "config.toml", f'[{section}]\n{key} = "abcdefghijklmnopqrstuvwxyz"\n'
+    )
+    with pytest.raises(
+        ConfigError, match=f"VERTAISBOT_{section.upper()}__{key.upper()}"
+    ) as caught:
+        load_settings(config)
+    assert "abcdefghijklmnopqrstuvwxyz" not in str(caught.value)
+
+
+def test_backup_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    config = write(tmp_path / "config.toml", f'[storage]\nurl = "sqlite:///{tmp_path}/bot.db"\n')
+    assert main(["--config", str(config), "migrate"]) == 0
+    assert main(["--config", str(config), "backup", str(tmp_path / "copy.db")]) == 0
+    assert "Copied the database" in capsys.readouterr().out
+    assert (tmp_path / "copy.db").is_file()
+    assert main(["--config", str(config), "backup", str(tmp_path / "copy.db")]) == 2
+    assert "exists already" in capsys.readouterr().err
+
+
+async def test_the_real_command_serves_the_webhook_and_stops_on_sigterm(
+    api: BotApiEmulator, tmp_path: Path
+):
+    import socket
+
+    import aiohttp
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    secret = "webhook-secret-for-the-cli-test"
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("VERTAISBOT_")},
+        "VERTAISBOT_TELEGRAM__TOKEN": api.token,
+        "VERTAISBOT_TELEGRAM__API_BASE_URL": api.base_url,
+        "VERTAISBOT_TELEGRAM__MODE": "webhook",
+        "VERTAISBOT_TELEGRAM__WEBHOOK_URL": "https://bot.example.org/hook",
+        "VERTAISBOT_TELEGRAM__LISTEN_PORT": str(port),
+        "VERTAISBOT_TELEGRAM__SECRET_TOKEN": secret,
+        "VERTAISBOT_STORAGE__URL": f"sqlite:///{tmp_path}/bot.db",
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        env=env,
+        cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        await api.wait_for_call("setWebhook", timeout=30)
+        user = api.add_user(language_code="en")
+        update = api.private_message(user, "/start")
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(
+                f"http://127.0.0.1:{port}/hook",
+                json=update,
+                headers={"X-Telegram-Bot-Api-Secret-Token": secret},
+            ) as response,
+        ):
+            assert response.status == 200
+        assert api.sent_messages(user)[-1]["text"].startswith("Hi, and welcome!")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
+    assert process.returncode == 0, stderr.decode()
+    assert api.token not in stderr.decode()
+    assert secret not in stderr.decode()
+    assert api.calls_to("setWebhook")[0].params["secret_token"] == secret

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from bot.context import services_of
 from handlers.privacy import privacy_text
 from tests.harness import Harness
 
@@ -31,7 +32,9 @@ async def joined_member(bot: Harness, group: int, name: str = "Private-Name") ->
 async def test_privacy_explains_in_private_even_from_a_group(bot: Harness, group: int):
     user = await joined_member(bot, group)
     await bot.private(user, "/privacy")
-    assert bot.last(user)["text"] == privacy_text(bot.translations("sv"))
+    assert bot.last(user)["text"] == privacy_text(
+        bot.translations("sv"), services_of(bot.app).settings
+    )
     command = bot.api.group_message(group, user, "/privacy")
     await bot.deliver(command)
     deleted = [c.params["message_id"] for c in bot.api.calls_to("deleteMessage")]

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from storage import PERSONAL_COLUMNS, ErasureReport, Store, privacy
-from storage.privacy import CLASSIFICATIONS, OPAQUE
+from storage.checkins import token_for
+from storage.privacy import CLASSIFICATIONS, OPAQUE, WithdrawnQuestion
 from tests.storage.test_schema import _schema
 
 GROUP = -1001234567890
@@ -108,6 +109,7 @@ async def _fill(store: Store, now: datetime) -> dict[str, Any]:
     report, _ = await store.reports.add(GROUP, OTHER_REPORTED_MESSAGE, ref_a, now + HOUR)
     await store.reports.set_staff_message(report.report_id, STAFF, 99)
     told = await store.reports.get(report.report_id)
+    await _fill_asking(store, now)
 
     meetup = await store.meetups.create(
         GROUP,
@@ -131,7 +133,9 @@ async def _fill(store: Store, now: datetime) -> dict[str, Any]:
     await store.reminders.plan(meetup.meetup_id, FIRST, "private", MEMBER_A, now - HOUR)
     [sent] = await store.reminders.claim_due(now, HOUR, 10)
     assert await store.reminders.mark_sent(sent.reminder_id, now)
+    checkin_id = await _fill_checkins(store, meetup.meetup_id, now)
     return {
+        "checkin_id": checkin_id,
         "meetup": meetup,
         "ref_a": ref_a,
         "ref_b": ref_b,
@@ -139,6 +143,80 @@ async def _fill(store: Store, now: datetime) -> dict[str, Any]:
         "by_a": by_a,
         "report": told,
     }
+
+
+async def _fill_checkins(store: Store, meetup_id: str, now: datetime) -> str:
+    """A's check-ins are off; both were asked after a meetup and A answered once."""
+    await store.checkins.set_off(MEMBER_A, True, now)
+    await store.checkins.record_held(
+        meetup_id, FIRST, GROUP, "uusimaa", coming=1, maybe=0, due_at=now, closes_at=now + DAY
+    )
+    [held] = await store.checkins.claim_due(now)
+    await store.checkins.invite(held.checkin_id, [MEMBER_A, MEMBER_B])
+    await store.checkins.answer(held.checkin_id, MEMBER_A, "how", "5", now)
+    await store.figures.count(now.date(), GROUP, "uusimaa", "joined")
+    return held.checkin_id
+
+
+async def _fill_asking(store: Store, now: datetime) -> None:
+    """Contacts, places, questions, blocks and anonymous posts, by plain SQL."""
+    db, at = store.db, int(now.timestamp())
+    await db.execute(
+        "INSERT INTO contacts (contact_id, region, phone, updated_at) VALUES ('c1', 'uusimaa', "
+        "'040 123', $1)",
+        at,
+    )
+    await db.execute(
+        "INSERT INTO contact_texts (contact_id, language, title) VALUES ('c1', 'fi', 'Ohjaaja')"
+    )
+    await db.execute(
+        "INSERT INTO daily_counts VALUES ('2026-11-29', 'contact_views', 'uusimaa', 3)"
+    )
+    await db.execute("INSERT INTO group_topics VALUES ($1, 5, 'Chat', FALSE)", GROUP)
+    question = """
+        INSERT INTO questions (question_id, region, number, asker_id, show_name, status,
+            created_at, asked_at, last_activity_at, closed_at, closed_by, staff_chat_id)
+        VALUES ($1, 'uusimaa', $2, $3, $4, $5, $6, $7, $6, $8, $9, $10)
+    """
+    message = "INSERT INTO question_messages VALUES ($1, $2, $3, $4, $5, $6, $7)"
+    post = """
+        INSERT INTO anon_posts (post_id, user_id, chat_id, body, status, created_at,
+            staff_chat_id, staff_message_id, group_message_id)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+    """
+    for number, (user, tag) in enumerate(((MEMBER_A, "a"), (MEMBER_B, "b")), start=1):
+        await db.execute(
+            "INSERT INTO member_places VALUES ($1, 'lappi', 'Rovaniemi', $2)", user, at
+        )
+        await db.execute("INSERT INTO pending_inputs VALUES ($1, 'ask', NULL, $2)", user, at)
+        await db.execute(
+            question, f"q-{tag}", number, user, tag == "b", "open", at, at, None, None, STAFF
+        )
+        await db.execute(message, f"q-{tag}", 1, "member", f"Kysymys {tag}", at, 60 + number, 50)
+        await db.execute(message, f"q-{tag}", 2, "facilitator", "Vastaus", at, None, 51)
+        await db.execute(
+            post, f"p-{tag}", user, GROUP, f"Viesti {tag}", "posted", at, STAFF, 70 + number, 90
+        )
+    await db.execute(
+        question, "q-a-draft", None, MEMBER_A, False, "draft", at, None, None, None, None
+    )
+    await db.execute(message, "q-a-draft", 1, "member", "Luonnos", at, None, None)
+    await db.execute(
+        question, "q-a-closed", 3, MEMBER_A, False, "closed", at, at, at, "member", STAFF
+    )
+    await db.execute(message, "q-a-closed", 1, "member", "Vanha", at, 63, 52)
+    await db.execute(
+        "INSERT INTO question_blocks VALUES ('b1', 'uusimaa', $1, 3, $2)", MEMBER_A, at
+    )
+    await db.execute(
+        post, "p-a-waiting", MEMBER_A, GROUP, "Odottaa", "pending", at, STAFF, 80, None
+    )
+
+
+# Tables whose rows stay, for anonymous figures, with the member's columns blanked.
+UNLINKED_TABLES = ("questions", "question_messages", "anon_posts")
+# Check-in tokens name nobody without the round's secret; erase() recomputes A's.
+KEYED_TABLES = ("checkin_tokens",)
 
 
 async def _dump(store: Store) -> dict[str, list[dict[str, Any]]]:
@@ -175,6 +253,7 @@ async def test_export_shows_everything_about_the_member(store: Store, now: datet
         "app_language": "sv",
         "started_at": "2026-11-29T10:00:00+00:00",
         "reachable": True,
+        "last_used_the_bot": None,
     }
     assert exported["groups_agreed"] == [
         {"group": GROUP, "rules_version": 1, "agreed_at": _iso(now)},
@@ -201,7 +280,52 @@ async def test_export_shows_everything_about_the_member(store: Store, now: datet
         {"time": _iso(now + HOUR), "action": "mute"},
     ]
     assert exported["reports_you_made_in_the_last_day"] == 2
+    assert exported["checkins_off_since"] == _iso(now)
+    assert exported["place_for_contacts"] == {
+        "region": "lappi",
+        "municipality": "Rovaniemi",
+        "chosen_at": _iso(now),
+    }
+    assert exported["waiting_for_you_to_write"] == {"what": "ask", "since": _iso(now)}
+    asked = {"region": "uusimaa", "asked_at": _iso(now), "name_shown": False}
+    assert exported["questions"] == [
+        {
+            **asked,
+            "number": 1,
+            "status": "open",
+            "closed_at": None,
+            "messages": [
+                {"from": "member", "text": "Kysymys a", "time": _iso(now)},
+                {"from": "facilitator", "text": "Vastaus", "time": _iso(now)},
+            ],
+        },
+        {
+            **asked,
+            "number": 3,
+            "status": "closed",
+            "closed_at": _iso(now),
+            "messages": [{"from": "member", "text": "Vanha", "time": _iso(now)}],
+        },
+        {
+            **asked,
+            "number": None,
+            "status": "draft",
+            "asked_at": None,
+            "closed_at": None,
+            "messages": [{"from": "member", "text": "Luonnos", "time": _iso(now)}],
+        },
+    ]
+    assert exported["blocked_from_asking"] == [{"region": "uusimaa", "since": _iso(now)}]
+    assert exported["anonymous_posts"] == [
+        {"group": GROUP, "status": "posted", "written_at": _iso(now), "text": "Viesti a"},
+        {"group": GROUP, "status": "pending", "written_at": _iso(now), "text": "Odottaa"},
+    ]
     assert set(exported) == {
+        "place_for_contacts",
+        "waiting_for_you_to_write",
+        "questions",
+        "blocked_from_asking",
+        "anonymous_posts",
         "member",
         "groups_agreed",
         "joining",
@@ -212,6 +336,7 @@ async def test_export_shows_everything_about_the_member(store: Store, now: datet
         "facilitator_of",
         "moderation_log_entries_about_you",
         "reports_you_made_in_the_last_day",
+        "checkins_off_since",
     }
 
 
@@ -230,6 +355,7 @@ async def test_export_of_a_member_without_a_start_time(store: Store) -> None:
         "app_language": None,
         "started_at": None,
         "reachable": False,
+        "last_used_the_bot": None,
     }
 
 
@@ -261,14 +387,55 @@ async def test_erase_removes_everything_about_the_member_and_only_that(
         report_reporters=2,
         member_refs=1,
         pending_welcomes=[(STAFF, WELCOME_A)],
+        member_places=1,
+        pending_inputs=1,
+        questions=3,  # the draft deleted, the open and the closed one unlinked
+        question_blocks=1,
+        anon_posts=2,  # the waiting one deleted, the published one unlinked
+        withdrawn_questions=[WithdrawnQuestion("uusimaa", 1, STAFF, None)],
+        withdrawn_posts=[(STAFF, 80)],
+        published_posts=[(GROUP, 90)],
+        checkin_optouts=1,
+        checkin_tokens=2,  # asked, and answered one question
     )
-    assert report.total == 18
+    assert report.total == 29
     after = await _dump(store)
     # Exactly the rows that named A are gone; everything else is as it was.
-    assert after == {
+    assert {t: r for t, r in after.items() if t not in UNLINKED_TABLES + KEYED_TABLES} == {
         table: [row for row in rows if not _mentions(table, row, MEMBER_A, ref_a)]
         for table, rows in before.items()
+        if table not in UNLINKED_TABLES + KEYED_TABLES
     }
+    held = await store.checkins.get(ids["checkin_id"])
+    assert held is not None
+    secret = await store.db.fetchval(
+        "SELECT checkin_secret FROM held_meetups WHERE checkin_id = $1", held.checkin_id
+    )
+    assert [row["token"] for row in after["checkin_tokens"]] == [token_for(secret, MEMBER_B)]
+    questions = {row["question_id"]: row for row in after["questions"]}
+    assert set(questions) == {"q-a", "q-b", "q-a-closed"}
+    assert [row for row in before["questions"] if row["question_id"] == "q-b"] == [
+        questions["q-b"]
+    ]
+    withdrawn = questions["q-a"]
+    assert (withdrawn["asker_id"], withdrawn["status"], withdrawn["closed_by"]) == (
+        None,
+        "closed",
+        "withdrawn",
+    )
+    assert withdrawn["closed_at"] == int(now.timestamp())
+    assert questions["q-a-closed"]["asker_id"] is None
+    assert questions["q-a-closed"]["closed_by"] == "member"
+    for row in after["question_messages"]:
+        if row["question_id"] == "q-b":
+            assert row["body"] is not None
+        else:
+            assert (row["body"], row["member_message_id"]) == (None, None)
+    assert len(after["question_messages"]) == len(before["question_messages"]) - 1
+    posts = {row["post_id"]: row for row in after["anon_posts"]}
+    assert set(posts) == {"p-a", "p-b"}
+    assert (posts["p-a"]["user_id"], posts["p-a"]["body"]) == (None, None)
+    assert posts["p-b"]["body"] == "Viesti b"
     for table, rows in after.items():
         for row in rows:
             assert not _mentions(table, row, MEMBER_A, ref_a), (table, row)
