@@ -23,6 +23,7 @@ class BotMethods(MessageMethods, ChatMethods):
             "close": _true,
             "sendMessage": self.send_message,
             "sendDocument": self.send_document,
+            "sendPhoto": self.send_photo,
             "sendChatAction": self.send_chat_action,
             "editMessageText": self.edit_message_text,
             "editMessageReplyMarkup": self.edit_message_reply_markup,
