@@ -3,13 +3,13 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: run test lint messages demo-check clean
+.PHONY: run test lint messages demo-check clean bench
 
 run: $(VENV)/.installed
 	@$(BIN)/vertaisbot run
 
 test: $(VENV)/.installed
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
@@ -30,3 +30,22 @@ messages: $(VENV)/.installed
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+
+# Try the real bot in your browser, without Telegram: everything stays on 127.0.0.1.
+.PHONY: demo
+demo: $(VENV)/.installed
+	$(BIN)/python -m bot.playground
+
+# The benchmarks (slow; never part of `make test`). See bench/README.md. They get their own
+# environment: the aiogram peer bot they compare with pins its own pydantic.
+BENCH_VENV ?= .venv-bench
+$(BENCH_VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(BENCH_VENV)/bin/python -m pip install --quiet -e '.[bench]'
+	@touch $@
+
+bench: $(BENCH_VENV)/.installed
+	$(BENCH_VENV)/bin/python -m bench.interactive
+	$(BENCH_VENV)/bin/python -m bench.fanout round
+	$(BENCH_VENV)/bin/python -m bench.fanout startup

@@ -34,7 +34,7 @@ from .world import World
 _log = logging.getLogger(__name__)
 
 SENT_MESSAGE_METHODS = frozenset(
-    {"sendMessage", "sendDocument", "editMessageText", "editMessageReplyMarkup"}
+    {"sendMessage", "sendDocument", "sendPhoto", "editMessageText", "editMessageReplyMarkup"}
 )
 
 
@@ -240,6 +240,13 @@ class BotApiEmulator(UpdateProducers):
         self._returned[chat_id] = seen + 1
         return messages[seen]
 
+    async def wait_for_call(self, method: str, timeout: float = 5.0) -> ApiCall:  # noqa: ASYNC109
+        """The first call to ``method``, waiting for it if it has not been made yet."""
+        async with asyncio.timeout(timeout):
+            while not (calls := self.calls_to(method)):
+                await self._call_event.wait()
+        return calls[0]
+
     def clear_calls(self) -> None:
         self.calls.clear()
         self._returned.clear()
@@ -348,6 +355,15 @@ class BotApiEmulator(UpdateProducers):
             if document.file_path == file_path:
                 return HttpResponse(200, document.data, document.mime_type)
         return _error_response(ApiError(404, "Not Found"))
+
+    async def wait_for_any_call(self, timeout: float) -> bool:  # noqa: ASYNC109
+        """Wait until the bot makes its next call of any kind; False if ``timeout`` passed."""
+        try:
+            async with asyncio.timeout(timeout):
+                await self._call_event.wait()
+        except TimeoutError:
+            return False
+        return True
 
 
 def _error_response(error: ApiError) -> HttpResponse:
