@@ -63,10 +63,8 @@ async def on_migration(update: Update, context: BotContext) -> None:
 
 def _is_setup_command(update: Update) -> bool:
     message = update.message
-    if message is None or not message.text:
-        return False
-    command = message.text.split(maxsplit=1)[0].split("@", 1)[0].lower()
-    return command == "/setup"
+    words = message.text.split(maxsplit=1) if message is not None and message.text else []
+    return bool(words) and words[0].split("@", 1)[0].lower() == "/setup"
 
 
 async def gate_unregistered(update: Update, context: BotContext) -> None:

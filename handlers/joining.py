@@ -17,7 +17,9 @@ from bot.i18n import LANGUAGE_NAMES, Translator
 from bot.rights import Right, is_missing_right, report_missing_right
 from bot.settings import LANGUAGES
 from handlers.goodbye import say_goodbye
+from handlers.moderation_common import parse_id
 from handlers.rules import group_rules_text
+from handlers.stats import count_group_event
 from storage import Chat, PendingJoin, Store
 
 log = logging.getLogger(__name__)
@@ -55,16 +57,16 @@ class JoinButton:
 def parse_button(data: str) -> JoinButton | None:
     """join:ok:CHAT:VERSION, join:no:CHAT, join:lang:CODE:CHAT; None for anything else."""
     parts = data.split(":")
-    try:
-        if len(parts) == 4 and parts[1] == "ok" and parts[3].isdigit():
-            return JoinButton("ok", int(parts[2]), parts[3])
-        if len(parts) == 3 and parts[1] == "no":
-            return JoinButton("no", int(parts[2]))
-        if len(parts) == 4 and parts[1] == "lang" and parts[2] in LANGUAGES:
-            return JoinButton("lang", int(parts[3]), parts[2])
-    except ValueError:
+    # isascii: "²" is a digit to isdigit() but not to int().
+    if len(parts) == 4 and parts[1] == "ok" and parts[3].isascii() and parts[3].isdigit():
+        action, chat, value = "ok", parse_id(parts[2]), parts[3]
+    elif len(parts) == 3 and parts[1] == "no":
+        action, chat, value = "no", parse_id(parts[2]), ""
+    elif len(parts) == 4 and parts[1] == "lang" and parts[2] in LANGUAGES:
+        action, chat, value = "lang", parse_id(parts[3]), parts[2]
+    else:
         return None
-    return None
+    return JoinButton(action, chat, value) if chat is not None else None
 
 
 def membership_change(old: str, old_member: bool, new: str, new_member: bool) -> str | None:
@@ -210,7 +212,8 @@ async def on_departure(context: BotContext, user_id: int, by_themselves: bool) -
     if chat is None:
         return
     await forget_pending(context, user_id, chat.chat_id)
-    await context.store.joins.withdraw_consent(user_id, chat.chat_id)
+    if await context.store.joins.withdraw_consent(user_id, chat.chat_id):
+        await count_group_event(context, chat.chat_id, "left")
     if by_themselves:
         await say_goodbye(context, user_id, context.member_t)
 

@@ -19,7 +19,9 @@ from handlers.joining import (
     join_buttons,
     parse_button,
 )
+from handlers.moderation_common import edit_pressed, parse_id
 from handlers.start import add_deep_link
+from handlers.stats import count_group_event
 from storage import PendingJoin
 
 log = logging.getLogger(__name__)
@@ -71,9 +73,10 @@ async def show_invitation_again(
     if query is None or chat is None:
         return
     version = (await store.rules.current(chat.chat_id)).version
-    await query.edit_message_text(
+    await edit_pressed(
+        query,
         await invitation_text(store, chat, t),
-        reply_markup=join_buttons(t, chat.chat_id, version, request=pending.via == "request"),
+        join_buttons(t, chat.chat_id, version, request=pending.via == "request"),
     )
 
 
@@ -95,18 +98,21 @@ async def agree(
         await query.answer()
         if outcome == "gone":
             await forget_pending(context, pending.user_id, pending.chat_id)
-        await query.edit_message_text(let_in_failed_text(context.t, outcome))
+        await edit_pressed(query, let_in_failed_text(context.t, outcome))
         return
     await context.store.joins.record_consent(
         pending.user_id, pending.chat_id, current, context.clock.now()
     )
+    for metric in ("joined", "consents"):
+        await count_group_event(context, pending.chat_id, metric)
     await forget_pending(context, pending.user_id, pending.chat_id)
     log.info("join_completed via=%s", pending.via)
     await query.answer()
-    await query.edit_message_text(
+    await edit_pressed(
+        query,
         context.t.gettext(
             "Welcome in! 💛 You can now take part in the group. The rules are always here: /rules"
-        )
+        ),
     )
 
 
@@ -162,17 +168,19 @@ async def not_now(update: Update, context: BotContext, pending: PendingJoin) -> 
             await context.bot.decline_chat_join_request(pending.chat_id, pending.user_id)
         except TelegramError as exc:
             log.info("decline_skipped reason=%s", type(exc).__name__)
-        await query.edit_message_text(
+        await edit_pressed(
+            query,
             context.t.gettext(
                 "That's fine. 💛 Whenever you want to join, ask again with the same invite link."
-            )
+            ),
         )
         return
-    await query.edit_message_text(
+    await edit_pressed(
+        query,
         context.t.gettext(
             "That's fine. 💛 Take your time: you can read the rules and agree later from the "
             "button in the group."
-        )
+        ),
     )
 
 
@@ -180,7 +188,7 @@ async def _deep_join(update: Update, context: BotContext, argument: str) -> None
     user, message = update.effective_user, update.effective_message
     if user is None or message is None:
         return
-    chat_id = int(argument) if argument.lstrip("-").isdigit() else 0
+    chat_id = parse_id(argument) or 0
     pending = await context.store.joins.pending(user.id, chat_id)
     chat = await context.store.chats.get(chat_id)
     if pending is None or chat is None:

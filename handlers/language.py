@@ -10,6 +10,7 @@ from telegram.helpers import create_deep_linked_url
 from bot.context import BotApplication, BotContext
 from bot.i18n import LANGUAGE_NAMES
 from bot.settings import LANGUAGES
+from handlers.moderation_common import edit_pressed
 from handlers.start import add_deep_link
 from storage.members import MemberRepository
 
@@ -84,6 +85,4 @@ async def on_button(update: Update, context: BotContext) -> None:
     await query.answer()
     if query.message is not None and query.message.chat.type == ChatType.PRIVATE:
         # Each catalogue names its own language in this sentence.
-        await query.edit_message_text(
-            t.gettext("Done! From now on I will write to you in English.")
-        )
+        await edit_pressed(query, t.gettext("Done! From now on I will write to you in English."))

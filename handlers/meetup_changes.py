@@ -12,7 +12,7 @@ from telegram import Update
 from bot.context import BotContext
 from bot.i18n import Translator
 from bot.messaging import send_private
-from handlers.meetup_parsing import ParseError, parse_when
+from handlers.meetup_parsing import LINK_MAX, PLACE_MAX, ParseError, parse_when
 from handlers.meetup_texts import parse_error_text, place_text, rsvp_buttons
 from handlers.reminders import plan_meetup, upcoming
 from storage import Chat, Meetup
@@ -204,6 +204,10 @@ async def _changes(context: BotContext, field: str, value: str) -> dict[str, Any
         }
     if field == "title" and not 0 < len(value) <= 100:
         return parse_error_text(t, ParseError.NO_TITLE if not value else ParseError.TITLE_TOO_LONG)
+    if field == "place" and len(value) > PLACE_MAX:
+        return parse_error_text(t, ParseError.PLACE_TOO_LONG)
+    if field == "link" and len(value) > LINK_MAX:
+        return parse_error_text(t, ParseError.LINK_TOO_LONG)
     if field == "link" and value not in ("", "-") and not value.startswith("https://"):
         return parse_error_text(t, ParseError.BAD_LINK)
     if field == "notes" and len(value) > 500:

@@ -19,6 +19,9 @@ from typing import TypeAlias, TypeVar
 from urllib.parse import urlsplit
 
 TITLE_MAX = 100
+# With these, every meetup text (card, preview, confirmation) fits in one Telegram message.
+PLACE_MAX = 200
+LINK_MAX = 1000
 NOTES_MAX = 500
 DEFAULT_DURATION = timedelta(hours=2)
 # Longer than this is more likely a typo ("20h" for "20:00") than a meetup.
@@ -29,6 +32,8 @@ class ParseError(Enum):
     EMPTY = "empty"
     NO_TITLE = "no_title"
     TITLE_TOO_LONG = "title_too_long"
+    PLACE_TOO_LONG = "place_too_long"
+    LINK_TOO_LONG = "link_too_long"
     NO_WHEN = "no_when"
     BAD_DATE = "bad_date"
     IMPOSSIBLE_DATE = "impossible_date"
@@ -88,12 +93,11 @@ def parse_meetup(
     when = parse_when(when_text, now_local, language)
     if isinstance(when, ParseError):
         return when
-    title = _one_line(title)
-    error = _check_fields(title, link, notes)
+    title, place = _one_line(title), _one_line(place)
+    error = _check_fields(title, place, link, notes)
     if error is not None:
         return error
     start, recurrence, duration = when
-    place = _one_line(place)
     online = _fold(place).rstrip(".") in ONLINE_WORDS
     return MeetupDraft(
         title=title,
@@ -583,11 +587,15 @@ def _first_monthly(recurrence: Recurrence, at: time, now: datetime) -> datetime:
 # --- Fields ------------------------------------------------------------------------------
 
 
-def _check_fields(title: str, link: str, notes: str) -> ParseError | None:
+def _check_fields(title: str, place: str, link: str, notes: str) -> ParseError | None:
     if not title:
         return ParseError.NO_TITLE
     if len(title) > TITLE_MAX:
         return ParseError.TITLE_TOO_LONG
+    if len(place) > PLACE_MAX:
+        return ParseError.PLACE_TOO_LONG
+    if len(link) > LINK_MAX:
+        return ParseError.LINK_TOO_LONG
     if link and not _is_https_link(link):
         return ParseError.BAD_LINK
     if len(notes) > NOTES_MAX:

@@ -91,6 +91,8 @@ def parse_error_text(t: Translator, error: ParseError) -> str:
         ParseError.EMPTY: t.gettext("Tell me when and what."),
         ParseError.NO_TITLE: t.gettext("The meetup needs a name after the first |."),
         ParseError.TITLE_TOO_LONG: t.gettext("The name can be at most 100 characters."),
+        ParseError.PLACE_TOO_LONG: t.gettext("The place can be at most 200 characters."),
+        ParseError.LINK_TOO_LONG: t.gettext("The online link can be at most 1000 characters."),
         ParseError.NO_WHEN: t.gettext("I need a date and a time, or a weekday for a series."),
         ParseError.BAD_DATE: t.gettext("I don't understand that date."),
         ParseError.IMPOSSIBLE_DATE: t.gettext("That date doesn't exist."),

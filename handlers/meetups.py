@@ -162,7 +162,7 @@ async def on_draft_button(update: Update, context: BotContext) -> None:
     if press is None:
         return
     query, action, chat_id = press.query, press.action, press.chat_id
-    draft = await context.store.meetups.take_draft(press.draft_id)
+    draft = await context.store.meetups.take_draft(press.draft_id, chat_id)
     group = await context.store.chats.get(chat_id)
     if draft is None or group is None or draft.chat_id != chat_id:
         await query.answer(context.t.gettext("This button no longer works."))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -51,6 +52,7 @@ COMMANDS = {
     "del": Command("delete", needs_member=False),
 }
 NOT_PRESENT = ("left", "kicked")
+_COMMAND = re.compile(r"/([A-Za-z0-9_]+)")
 REPORTS_KEPT = timedelta(days=30)
 
 
@@ -76,7 +78,9 @@ async def housekeeping(context: BotContext) -> None:
 
 
 def command_name(text: str) -> str:
-    return text.split(maxsplit=1)[0].lstrip("/").split("@", 1)[0].lower()
+    """`/Pause@bot, 2h` -> "pause": Telegram's command ends where its letters and digits do."""
+    match = _COMMAND.match(text)
+    return match.group(1).lower() if match else ""
 
 
 async def on_command(update: Update, context: BotContext) -> None:

@@ -21,6 +21,7 @@ from handlers.moderation_common import (
     post_to_staff,
     tell_facilitator,
 )
+from handlers.stats import count_group_event
 from storage import AuditEntry, Chat
 
 log = logging.getLogger(__name__)
@@ -94,6 +95,7 @@ async def record(
         duration_seconds=int(duration.total_seconds()) if duration else None,
         reason=reason,
     )
+    await count_group_event(context, request.group.chat_id, f"moderation:{action}")
     region = request.group.region
     await post_to_staff(
         context, request.group, lambda t: log_line(t, entry, region), kind="moderation"

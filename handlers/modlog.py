@@ -8,7 +8,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from bot.context import BotApplication, BotContext
 from bot.facilitators import is_facilitator
 from handlers.moderation_actions import Request, log_line, record
-from handlers.moderation_common import Target, only_facilitators_text
+from handlers.moderation_common import Target, only_facilitators_text, parse_id
 from handlers.moderation_performers import lift_pause, lift_removal
 from storage import AuditEntry
 
@@ -29,9 +29,8 @@ def register(app: BotApplication) -> None:
 
 
 def entry_count(args: list[str]) -> int:
-    if args and args[0].isdigit():
-        return max(1, min(MAX_ENTRIES, int(args[0])))
-    return DEFAULT_ENTRIES
+    count = parse_id(args[0]) if args else None
+    return DEFAULT_ENTRIES if count is None or count < 0 else max(1, min(MAX_ENTRIES, count))
 
 
 async def on_modlog(update: Update, context: BotContext) -> None:

@@ -15,11 +15,14 @@ from bot.i18n import Translator
 from bot.messaging import send_private
 from handlers.meetup_calendar import calendar_file
 from handlers.meetup_texts import ANSWERS, meetup_card, place_text
+from handlers.moderation_common import edit_pressed, parse_id
 from handlers.reminders import plan_meetup, upcoming
 from storage import Meetup, Store
 from storage.models import RsvpAnswer
 
 log = logging.getLogger(__name__)
+# Far beyond any meetup, and safely inside what datetime can hold (forged data goes further).
+LAST_STAMP = 2**35
 
 
 def register(app: BotApplication) -> None:
@@ -39,9 +42,10 @@ class Answer:
 def parse_answer(data: str) -> Answer | None:
     """rsvp:MEETUP:UNIXTIME:y|m|n; None for anything else."""
     parts = data.split(":")
-    if len(parts) != 4 or not parts[2].isdigit() or parts[3] not in ANSWERS:
+    stamp = parse_id(parts[2]) if len(parts) == 4 else None
+    if stamp is None or not 0 <= stamp <= LAST_STAMP or parts[3] not in ANSWERS:
         return None
-    return Answer(parts[1], datetime.fromtimestamp(int(parts[2]), UTC), ANSWERS[parts[3]])
+    return Answer(parts[1], datetime.fromtimestamp(stamp, UTC), ANSWERS[parts[3]])
 
 
 async def valid_occurrence(
@@ -93,7 +97,7 @@ async def on_rsvp(update: Update, context: BotContext) -> None:
     if isinstance(message, Message) and message.text and message.text.startswith("📅"):
         card = meetup_card(context.t, meetup, answer.starts_at, counts)
         if card != message.text:
-            await query.edit_message_text(card, reply_markup=message.reply_markup)
+            await edit_pressed(query, card, message.reply_markup)
     if answer.answer == "yes":
         await confirm_privately(context, user_id, meetup, answer.starts_at)
 

@@ -16,7 +16,12 @@ from bot.facilitators import is_facilitator
 from bot.i18n import N_, Translator
 from bot.messaging import send_private
 from bot.settings import LANGUAGES
-from handlers.moderation_common import facilitator_press, only_facilitators_text
+from handlers.moderation_common import (
+    edit_pressed,
+    facilitator_press,
+    only_facilitators_text,
+    parse_id,
+)
 from handlers.start import add_deep_link
 from storage import Chat, Rules, Store
 
@@ -140,10 +145,7 @@ async def _deep_rules(update: Update, context: BotContext, argument: str) -> Non
 
 
 def _chat_id(argument: str) -> int:
-    try:
-        return int(argument)
-    except ValueError:
-        return 0
+    return parse_id(argument) or 0
 
 
 async def on_setrules(update: Update, context: BotContext) -> None:
@@ -161,7 +163,8 @@ async def on_setrules(update: Update, context: BotContext) -> None:
     replied = message.reply_to_message.text if message.reply_to_message else None
     default = context.registered_chat.language or context.settings.bot.default_language
     request = parse_setrules(_after_command(message), replied, default)
-    if request is None or len(request.body) > MAX_RULES_LENGTH:
+    # Telegram counts UTF-16 units: an emoji is two.
+    if request is None or len(request.body.encode("utf-16-le")) // 2 > MAX_RULES_LENGTH:
         await message.reply_text(setrules_usage(context.t, MAX_RULES_LENGTH))
         return
     draft = await context.store.rules.add_draft(
@@ -206,7 +209,7 @@ async def on_draft_button(update: Update, context: BotContext) -> None:
     if press is None:
         return
     query, action, chat_id = press.query, press.action, press.chat_id
-    draft = await context.store.rules.take_draft(press.draft_id)
+    draft = await context.store.rules.take_draft(press.draft_id, chat_id)
     if draft is None or draft.chat_id != chat_id:
         await query.answer(context.t.gettext("This button no longer works."))
         return
@@ -264,15 +267,16 @@ async def on_ack_button(update: Update, context: BotContext) -> None:
         await query.answer(context.t.gettext("This button no longer works."))
         return
     await query.answer(context.t.gettext("Thank you! 💛"))
-    await query.edit_message_reply_markup(None)
+    await edit_pressed(query, None)
 
 
 async def acknowledge_rules(store: Store, user_id: int, data: str, now: datetime) -> bool:
     """Record agreement to the current rules; stale or tampered data changes nothing."""
     parts = data.split(":")
-    if len(parts) != 4 or not parts[3].isdigit():
+    version = parse_id(parts[3]) if len(parts) == 4 else None
+    if version is None:
         return False
-    chat_id, version = _chat_id(parts[2]), int(parts[3])
+    chat_id = _chat_id(parts[2])
     if await store.joins.consent(user_id, chat_id) is None:
         return False
     if (await store.rules.current(chat_id)).version != version:

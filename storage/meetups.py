@@ -262,11 +262,14 @@ class MeetupRepository:
         assert row is not None  # an INSERT with RETURNING always returns its row
         return StoredMeetupDraft._from_row(row)
 
-    async def take_draft(self, draft_id: str) -> StoredMeetupDraft | None:
-        """Remove and return a draft: only the first confirmation gets it."""
+    async def take_draft(self, draft_id: str, chat_id: int) -> StoredMeetupDraft | None:
+        """Remove and return the group's draft: only the first confirmation gets it, and a
+        button copied into another group takes nothing."""
         row = await self._db.fetchrow(
-            f"DELETE FROM meetup_drafts WHERE draft_id = $1 RETURNING {_DRAFT_COLUMNS}",
+            f"DELETE FROM meetup_drafts WHERE draft_id = $1 AND chat_id = $2 "
+            f"RETURNING {_DRAFT_COLUMNS}",
             draft_id,
+            chat_id,
         )
         return None if row is None else StoredMeetupDraft._from_row(row)
 

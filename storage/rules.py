@@ -121,10 +121,14 @@ class RulesRepository:
         assert row is not None  # an INSERT with RETURNING always returns its row
         return RulesDraft._from_row(row)
 
-    async def take_draft(self, draft_id: str) -> RulesDraft | None:
-        """Remove and return a draft: only the first confirmation gets it."""
+    async def take_draft(self, draft_id: str, chat_id: int) -> RulesDraft | None:
+        """Remove and return the group's draft: only the first confirmation gets it, and a
+        button copied into another group takes nothing."""
         row = await self._db.fetchrow(
-            f"DELETE FROM rules_drafts WHERE draft_id = $1 RETURNING {_DRAFT_COLUMNS}", draft_id
+            f"DELETE FROM rules_drafts WHERE draft_id = $1 AND chat_id = $2 "
+            f"RETURNING {_DRAFT_COLUMNS}",
+            draft_id,
+            chat_id,
         )
         return None if row is None else RulesDraft._from_row(row)
 

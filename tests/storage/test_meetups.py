@@ -332,14 +332,16 @@ async def test_a_draft_is_taken_once(store: Store, now: datetime) -> None:
     draft = await store.meetups.add_draft(GROUP, payload, now)
     assert TOKEN.fullmatch(draft.draft_id)
     assert draft == StoredMeetupDraft(draft.draft_id, GROUP, payload, now)
-    assert await store.meetups.take_draft(draft.draft_id) == draft
-    assert await store.meetups.take_draft(draft.draft_id) is None
-    assert await store.meetups.take_draft("nope") is None
+    assert await store.meetups.take_draft(draft.draft_id, draft.chat_id) == draft
+    assert await store.meetups.take_draft(draft.draft_id, draft.chat_id) is None
+    assert await store.meetups.take_draft("nope", GROUP) is None
 
 
 async def test_a_draft_is_taken_once_even_when_concurrent(store: Store, now: datetime) -> None:
     draft = await store.meetups.add_draft(GROUP, "{}", now)
-    taken = await asyncio.gather(*(store.meetups.take_draft(draft.draft_id) for _ in range(10)))
+    taken = await asyncio.gather(
+        *(store.meetups.take_draft(draft.draft_id, draft.chat_id) for _ in range(10))
+    )
     assert [t for t in taken if t is not None] == [draft]
 
 
@@ -348,8 +350,8 @@ async def test_drop_drafts_before(store: Store, now: datetime) -> None:
     at_cutoff = await store.meetups.add_draft(GROUP, "{}", now)
     assert await store.meetups.drop_drafts_before(now) == 1
     assert await store.meetups.drop_drafts_before(now) == 0
-    assert await store.meetups.take_draft(old.draft_id) is None
-    assert await store.meetups.take_draft(at_cutoff.draft_id) == at_cutoff
+    assert await store.meetups.take_draft(old.draft_id, old.chat_id) is None
+    assert await store.meetups.take_draft(at_cutoff.draft_id, at_cutoff.chat_id) == at_cutoff
 
 
 def test_meetups_are_frozen(now: datetime) -> None:

@@ -179,16 +179,19 @@ async def test_add_draft_returns_it_with_a_short_url_safe_id(store: Store, now: 
 
 async def test_take_draft_works_once(store: Store, now: datetime) -> None:
     draft = await store.rules.add_draft(GROUP, "*", "Be kind.", now)
-    assert await store.rules.take_draft(draft.draft_id) == draft
-    assert await store.rules.take_draft(draft.draft_id) is None
-    assert await store.rules.take_draft("no-such-draft") is None
+    assert await store.rules.take_draft(draft.draft_id, OTHER_GROUP) is None  # not theirs
+    assert await store.rules.take_draft(draft.draft_id, GROUP) == draft
+    assert await store.rules.take_draft(draft.draft_id, GROUP) is None
+    assert await store.rules.take_draft("no-such-draft", GROUP) is None
     # Taking a draft does not publish it: that is the caller's next step.
     assert await store.rules.current(GROUP) == Rules(GROUP, 0, {})
 
 
 async def test_take_draft_works_once_even_when_concurrent(store: Store, now: datetime) -> None:
     draft = await store.rules.add_draft(GROUP, "fi", "Ole kiltti.", now)
-    taken = await asyncio.gather(*(store.rules.take_draft(draft.draft_id) for _ in range(10)))
+    taken = await asyncio.gather(
+        *(store.rules.take_draft(draft.draft_id, GROUP) for _ in range(10))
+    )
     assert [t for t in taken if t is not None] == [draft]
 
 
@@ -198,6 +201,6 @@ async def test_drop_drafts_before_the_cutoff(store: Store, now: datetime) -> Non
     at_cutoff = await store.rules.add_draft(GROUP, "en", "Now", now)
     assert await store.rules.drop_drafts_before(now) == 2
     assert await store.rules.drop_drafts_before(now) == 0
-    assert await store.rules.take_draft(old.draft_id) is None
-    assert await store.rules.take_draft(older.draft_id) is None
-    assert await store.rules.take_draft(at_cutoff.draft_id) == at_cutoff
+    assert await store.rules.take_draft(old.draft_id, GROUP) is None
+    assert await store.rules.take_draft(older.draft_id, OTHER_GROUP) is None
+    assert await store.rules.take_draft(at_cutoff.draft_id, GROUP) == at_cutoff
