@@ -18,10 +18,15 @@ from telegram.error import TelegramError
 from telegram.ext import MessageHandler, filters
 
 from bot.context import BotApplication, BotContext
-from bot.facilitators import is_facilitator, sent_as_the_group
+from bot.facilitators import is_facilitator
 from bot.i18n import Translator
 from bot.messaging import send_private
-from handlers.moderation_common import chat_topic, only_facilitators_text
+from handlers.moderation_common import (
+    by_staff_facilitator,
+    chat_topic,
+    only_facilitators_text,
+    staff_reply_to_bot,
+)
 from storage import Chat
 from storage.anon_posts import AnonPost
 
@@ -289,16 +294,14 @@ STAFF_ACTIONS: dict[str, Callable[[BotContext, AnonPost], Awaitable[str | None]]
 
 async def on_reason_reply(update: Update, context: BotContext) -> None:
     """A facilitator's reply to a rejected post's staff message: the reason for the writer."""
-    message, staff = update.message, context.registered_chat
-    if message is None or message.text is None or staff is None or staff.kind != "staff":
+    reply = staff_reply_to_bot(update, context)
+    if reply is None or update.message is None:
         return
-    replied = message.reply_to_message
-    if replied is None or replied.from_user is None or replied.from_user.id != context.bot.id:
+    message, staff_chat_id = reply.message, reply.staff.chat_id
+    post = await context.store.anon_posts.awaiting_reason(staff_chat_id, reply.replied_message_id)
+    if post is None or not await by_staff_facilitator(context, message, staff_chat_id):
         return
-    post = await context.store.anon_posts.awaiting_reason(staff.chat_id, replied.message_id)
-    if post is None or not await _by_facilitator(context, message, staff.chat_id):
-        return
-    reason = message.text.strip()
+    reason = reply.text.strip()
     if len(reason) > MAX_REASON:
         await message.reply_text(
             context.t.gettext(
@@ -307,13 +310,6 @@ async def on_reason_reply(update: Update, context: BotContext) -> None:
         )
         return
     await _send_reason(context, message, post, reason)
-
-
-async def _by_facilitator(context: BotContext, message: Message, chat_id: int) -> bool:
-    user = message.from_user
-    if sent_as_the_group(message):
-        return True  # an anonymous administrator of the staff chat
-    return user is not None and await is_facilitator(context, user.id, chat_id)
 
 
 async def _send_reason(context: BotContext, message: Message, post: AnonPost, reason: str) -> None:

@@ -12,7 +12,7 @@ from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, TelegramError
 
 from bot.context import BotContext
-from bot.facilitators import is_facilitator
+from bot.facilitators import is_facilitator, sent_as_the_group
 from bot.i18n import N_, Translator
 from bot.messaging import send_private
 from bot.rights import Right, is_missing_right, report_missing_right
@@ -193,3 +193,32 @@ async def chat_topic(context: BotContext, chat: Chat, kind: str) -> int:
         topic = await context.bot.create_forum_topic(chat.chat_id, name)
         thread = topic.message_thread_id
     return await context.store.chats.set_forum_topic(chat.chat_id, kind, thread)
+
+
+@dataclass(frozen=True)
+class StaffReply:
+    """Someone in a staff chat replied with text to one of the bot's own messages there."""
+
+    message: Message
+    text: str
+    staff: Chat
+    replied_message_id: int
+
+
+def staff_reply_to_bot(update: Update, context: BotContext) -> StaffReply | None:
+    """The reply, if the update is one; features then look up what the replied message is."""
+    message, staff = update.effective_message, context.registered_chat
+    if message is None or message.text is None or staff is None or staff.kind != "staff":
+        return None
+    replied = message.reply_to_message
+    if replied is None or replied.from_user is None or replied.from_user.id != context.bot.id:
+        return None
+    return StaffReply(message, message.text, staff, replied.message_id)
+
+
+async def by_staff_facilitator(context: BotContext, message: Message, chat_id: int) -> bool:
+    """Whether a staff-chat message comes from its facilitators (an anonymous one counts)."""
+    if sent_as_the_group(message):
+        return True
+    user = message.from_user
+    return user is not None and await is_facilitator(context, user.id, chat_id)

@@ -32,13 +32,20 @@ from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.context import BotApplication, BotContext
-from bot.facilitators import is_facilitator, sent_as_the_group
+from bot.facilitators import is_facilitator
 from bot.i18n import Translator
 from bot.messaging import deliver_private, send_private
 from bot.settings import AskingSettings
 from handlers.crisis import crisis_text
 from handlers.inputs import add_input_consumer, add_private_text_route
-from handlers.moderation_common import delete_quietly, only_facilitators_text, tell_facilitator
+from handlers.moderation_common import (
+    by_staff_facilitator,
+    delete_quietly,
+    only_facilitators_text,
+    parse_id,
+    staff_reply_to_bot,
+    tell_facilitator,
+)
 from handlers.privately import answer_privately
 from handlers.start import add_deep_link
 from storage import Chat, Store
@@ -825,25 +832,21 @@ STAFF_ACTIONS: dict[str, Action] = {
 }
 
 
-async def may_answer(context: BotContext, message: Message, chat_id: int) -> bool:
-    if sent_as_the_group(message):
-        return True  # an anonymous administrator
-    user = message.from_user
-    return user is not None and await is_facilitator(context, user.id, chat_id)
+may_answer = by_staff_facilitator
 
 
 async def on_staff_reply(update: Update, context: BotContext) -> None:
     """A facilitator's reply to the bot's message about a question: the answer."""
-    message, staff = update.effective_message, context.registered_chat
-    if message is None or message.text is None or staff is None or staff.kind != "staff":
+    reply = staff_reply_to_bot(update, context)
+    if reply is None:
         return
-    replied = message.reply_to_message
-    if replied is None or replied.from_user is None or replied.from_user.id != context.bot.id:
-        return
-    question = await context.store.questions.by_staff_message(staff.chat_id, replied.message_id)
-    if question is None or not await may_answer(context, message, staff.chat_id):
+    staff_chat_id = reply.staff.chat_id
+    question = await context.store.questions.by_staff_message(
+        staff_chat_id, reply.replied_message_id
+    )
+    if question is None or not await may_answer(context, reply.message, staff_chat_id):
         return  # facilitators' own talk, or someone who may not answer: not for the member
-    await deliver_answer(context, question, message.text, message)
+    await deliver_answer(context, question, reply.text, reply.message)
 
 
 async def on_answer(update: Update, context: BotContext) -> None:
@@ -857,7 +860,8 @@ async def on_answer(update: Update, context: BotContext) -> None:
         await message.reply_text(only_facilitators_text(t))
         return
     words = after_command(message.text, 2)
-    if len(words) < 2 or not words[0].lstrip("#").isdigit():
+    number = parse_id(words[0].lstrip("#")) if words else None
+    if len(words) < 2 or number is None:
         await message.reply_text(
             t.gettext(
                 "Write /answer, the question's number and your answer, for example:\n"
@@ -865,7 +869,6 @@ async def on_answer(update: Update, context: BotContext) -> None:
             )
         )
         return
-    number = int(words[0].lstrip("#"))
     question = await context.store.questions.by_number(staff.region, number)
     if question is None:
         await message.reply_text(

@@ -451,6 +451,9 @@ async def test_answer_command_mistakes_are_explained(bot: Harness, scene: Scene)
     assert bot.last(scene.lappi.staff)["text"].startswith("Write /answer, the question's number")
     await bot.group(scene.lappi.staff, scene.lappi.host, "/answer 9 Hello")
     assert bot.last(scene.lappi.staff)["text"] == "There is no question #9 in Lappi."
+    for odd in ("²", "99999999999999999999999"):  # digits int() refuses, or too big
+        await bot.group(scene.lappi.staff, scene.lappi.host, f"/answer {odd} Hello")
+        assert bot.last(scene.lappi.staff)["text"].startswith("Write /answer, the question's")
     post = await ask(bot, scene.asker, "Hello")
     await bot.deliver(
         bot.api.group_message(
