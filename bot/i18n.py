@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import gettext
 import io
 from dataclasses import dataclass
@@ -33,7 +34,14 @@ def catalogue_path(language: str, base: Path = LOCALES_DIR) -> Path:
 
 
 def _load_catalogue(language: str, base: Path) -> gettext.GNUTranslations:
-    with catalogue_path(language, base).open("rb") as file:
+    path = catalogue_path(language, base)
+    return _compiled_catalogue(path, path.stat().st_mtime_ns, language)
+
+
+@functools.lru_cache(maxsize=32)
+def _compiled_catalogue(path: Path, _mtime_ns: int, language: str) -> gettext.GNUTranslations:
+    """Parse and compile a catalogue once per process (and again when the file changes)."""
+    with path.open("rb") as file:
         catalog = read_po(file, locale=language, domain=DOMAIN)
     buffer = io.BytesIO()
     write_mo(buffer, catalog)

@@ -13,7 +13,7 @@ from bot.clock import ManualClock
 from bot.emulator import BotApiEmulator
 from bot.settings import Settings
 from tests.harness import Harness, running_bot
-from tests.storage.engines import ENGINE_PARAMS, fresh_store_url
+from tests.storage.engines import ENGINE_PARAMS, fresh_store_url, migrated_store_url
 
 TEST_VARIABLES = {
     "VERTAISBOT_TEST_POSTGRES_URL",
@@ -65,9 +65,17 @@ def engine(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-async def db_url(engine: str, tmp_path: Path) -> AsyncIterator[str]:
-    """A fresh, empty database: every test that uses it runs on SQLite and on PostgreSQL."""
-    async with fresh_store_url(engine, tmp_path) as url:
+async def db_url(
+    request: pytest.FixtureRequest, engine: str, tmp_path: Path
+) -> AsyncIterator[str]:
+    """A database of this test's own: every test that uses it runs on SQLite and PostgreSQL.
+
+    Migrated, with no rows (made once and reused: it is much faster), unless the test uses
+    the `db` fixture or is marked `empty_database`: then it has no tables at all.
+    """
+    empty = "db" in request.fixturenames or request.node.get_closest_marker("empty_database")
+    opened = fresh_store_url if empty else migrated_store_url
+    async with opened(engine, tmp_path) as url:
         yield url
 
 

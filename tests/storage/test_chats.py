@@ -282,6 +282,7 @@ async def test_registering_again_keeps_the_options(store: Store, now: datetime) 
     assert (chat.join_gate, chat.hide_service_messages) == (True, True)
 
 
+@pytest.mark.empty_database
 async def test_groups_registered_before_the_options_get_the_defaults(
     db_url: str, now: datetime
 ) -> None:
@@ -485,6 +486,7 @@ async def test_registering_again_keeps_the_moderation_options(store: Store, now:
     assert chat == Chat(GROUP, "peer_group", "Lappi", "se", later, True, True, False, 6, 20)
 
 
+@pytest.mark.empty_database
 async def test_groups_registered_before_moderation_get_the_defaults(
     db_url: str, now: datetime
 ) -> None:
@@ -692,6 +694,7 @@ async def test_registering_again_keeps_the_reminder_offsets(store: Store, now: d
     assert chat.reminder_offsets == (90,)
 
 
+@pytest.mark.empty_database
 async def test_groups_registered_before_meetups_get_the_default_offsets(
     db_url: str, now: datetime
 ) -> None:

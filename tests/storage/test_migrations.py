@@ -64,6 +64,7 @@ async def test_a_newer_database_is_refused(db: Database, now: datetime) -> None:
     assert await current_version(db) == newer
 
 
+@pytest.mark.empty_database
 async def test_the_store_refuses_a_newer_database(db_url: str, now: datetime) -> None:
     async with await Store.open(db_url) as store:
         await store.migrate(now)
@@ -115,6 +116,7 @@ async def test_gaps_in_the_migration_list_are_refused(db: Database, now: datetim
 
 
 @pytest.mark.parametrize("engine", [pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.mark.empty_database
 async def test_two_instances_migrating_at_once_do_not_clash(db_url: str, now: datetime) -> None:
     first, second = await Database.connect(db_url), await Database.connect(db_url)
     try:

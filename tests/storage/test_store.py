@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import pytest
+
 import storage
 from storage import LATEST_VERSION, Store
 from storage.audit import AuditRepository
@@ -52,6 +54,7 @@ def test_the_package_exports_its_api() -> None:
         assert hasattr(storage, name)
 
 
+@pytest.mark.empty_database
 async def test_open_migrate_and_close(db_url: str, now: datetime, engine: str) -> None:
     store = await Store.open(db_url)
     try:
