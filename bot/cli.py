@@ -16,13 +16,13 @@ from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from bot import __version__, contacts_data
 from bot.app import build_application, file_base_url, open_store
-from bot.backup import BackupError, backup_sqlite
 from bot.clock import SystemClock
 from bot.logs import add_secret, configure_logging
 from bot.settings import ConfigError, Settings, config_path, load_settings
 from bot.stats_cli import stats_command
 from bot.webhook import run_webhook
 from storage import LATEST_VERSION, DatabaseTooNew
+from storage.backup import BackupError, backup_sqlite
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
 log = logging.getLogger("vertaisbot")

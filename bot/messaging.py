@@ -13,6 +13,11 @@ from bot.context import BotContext
 log = logging.getLogger(__name__)
 
 
+def telegram_length(text: str) -> int:
+    """Length as Telegram counts it (UTF-16 code units): what limits and entity offsets use."""
+    return len(text.encode("utf-16-le")) // 2
+
+
 async def send_private(
     context: BotContext,
     user_id: int,

@@ -19,11 +19,12 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.context import BotApplication, BotContext
 from bot.i18n import Translator
+from bot.messaging import telegram_length
 from handlers import anon_review, group_topics
 from handlers.anon_review import PostPress, parse_press
 from handlers.inputs import add_input_consumer
 from handlers.moderation_common import staff_chat_for
-from handlers.privately import answer_privately
+from handlers.privately import answer_privately, too_long_text
 from handlers.start import add_deep_link
 from storage import Chat
 from storage.anon_posts import AnonPost
@@ -45,11 +46,6 @@ def register(app: BotApplication) -> None:
     group_topics.register(app)
 
 
-def post_length(text: str) -> int:
-    """Characters as Telegram counts them (UTF-16), so a post never outgrows a message."""
-    return len(text.encode("utf-16-le")) // 2
-
-
 def next_allowed(sent: list[datetime], per_day: int) -> datetime | None:
     """When the member may send again, given the sending times of the last 24 hours."""
     if len(sent) < per_day:
@@ -65,15 +61,6 @@ def write_text(t: Translator, max_length: int) -> str:
         "Write your post as your next message here. I post it in your group as “A member "
         "asks anonymously:” – without your name. You see a preview before it goes anywhere.\n\n"
         "At most {max} characters.",
-        max=max_length,
-    )
-
-
-def too_long_text(t: Translator, length: int, max_length: int) -> str:
-    return t.gettext(
-        "Your post has {length} characters, and I can post at most {max}. I did not cut it: "
-        "please shorten it and send it again.",
-        length=length,
         max=max_length,
     )
 
@@ -162,9 +149,9 @@ async def take_post_text(update: Update, context: BotContext, text: str) -> None
     if not text:
         await invite_to_write(update, context)
         return
-    if post_length(text) > asking.max_length:
+    if telegram_length(text) > asking.max_length:
         await context.store.inputs.expect(user.id, INPUT, None, context.clock.now())
-        await message.reply_text(too_long_text(t, post_length(text), asking.max_length))
+        await message.reply_text(too_long_text(t, telegram_length(text), asking.max_length))
         return
     allowed_at = await _limit_reached(context, user.id)
     if allowed_at is not None:

@@ -14,6 +14,7 @@ from telegram import CallbackQuery, InlineKeyboardMarkup, MessageEntity
 from telegram.error import BadRequest
 
 from bot.i18n import Translator
+from bot.messaging import telegram_length
 from storage.contacts import Contact
 
 log = logging.getLogger(__name__)
@@ -21,10 +22,6 @@ log = logging.getLogger(__name__)
 # Telegram's limit is 4096 UTF-16 code units; a margin keeps room for Telegram's own trimming.
 MESSAGE_LIMIT = 4000
 SEPARATOR = "\n\n"
-
-
-def utf16_len(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
 
 
 @dataclass
@@ -36,14 +33,16 @@ class Block:
 
     def add(self, text: str, kind: str | None = None) -> Block:
         if kind is not None and text:
-            self.entities.append(MessageEntity(kind, utf16_len(self.text), utf16_len(text)))
+            self.entities.append(
+                MessageEntity(kind, telegram_length(self.text), telegram_length(text))
+            )
         self.text += text
         return self
 
     def append(self, other: Block, separator: str = SEPARATOR) -> Block:
         if self.text and other.text:
             self.text += separator
-        shift = utf16_len(self.text)
+        shift = telegram_length(self.text)
         self.entities += [
             MessageEntity(e.type, e.offset + shift, e.length) for e in other.entities
         ]
@@ -54,12 +53,14 @@ class Block:
         """Give the last occurrence of ``part`` (already in the text) the entity ``kind``."""
         at = self.text.rfind(part)
         if at >= 0 and part:
-            self.entities.append(MessageEntity(kind, utf16_len(self.text[:at]), utf16_len(part)))
+            self.entities.append(
+                MessageEntity(kind, telegram_length(self.text[:at]), telegram_length(part))
+            )
         return self
 
     @property
     def length(self) -> int:
-        return utf16_len(self.text)
+        return telegram_length(self.text)
 
 
 def card(t: Translator, contact: Contact) -> Block:
@@ -89,7 +90,7 @@ def pages(blocks: Iterable[Block], limit: int = MESSAGE_LIMIT) -> list[Block]:
     """Blocks packed into as few messages as fit, in order; a block is never split."""
     packed: list[Block] = []
     for block in blocks:
-        if packed and packed[-1].length + utf16_len(SEPARATOR) + block.length <= limit:
+        if packed and packed[-1].length + telegram_length(SEPARATOR) + block.length <= limit:
             packed[-1].append(block)
         else:
             packed.append(Block().append(block))

@@ -54,3 +54,13 @@ async def offer_private_chat(context: BotContext, chat_id: int, deep_link: str) 
         context.t.gettext("You can write to me privately here:"),
         reply_markup=InlineKeyboardMarkup([[button]]),
     )
+
+
+def too_long_text(t: Translator, length: int, limit: int) -> str:
+    """A text the member wrote is over the limit: refused whole, never cut."""
+    return t.gettext(
+        "Your message is {length} characters long and the limit is {limit}, so nothing was "
+        "sent or cut. Please send a shorter version – I'm waiting for it.",
+        length=length,
+        limit=limit,
+    )

@@ -34,7 +34,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, f
 from bot.context import BotApplication, BotContext
 from bot.facilitators import is_facilitator
 from bot.i18n import Translator
-from bot.messaging import deliver_private, send_private
+from bot.messaging import deliver_private, send_private, telegram_length
 from bot.settings import AskingSettings
 from handlers.crisis import crisis_text
 from handlers.inputs import add_input_consumer, add_private_text_route
@@ -46,7 +46,7 @@ from handlers.moderation_common import (
     staff_reply_to_bot,
     tell_facilitator,
 )
-from handlers.privately import answer_privately
+from handlers.privately import answer_privately, too_long_text
 from handlers.start import add_deep_link
 from storage import Chat, Store
 from storage.inputs import PendingInput
@@ -97,11 +97,6 @@ def register(app: BotApplication) -> None:
 
 
 # --- rules without Telegram ----------------------------------------------------------------
-
-
-def text_length(text: str) -> int:
-    """Length as Telegram counts it (UTF-16 units): what must fit in one message."""
-    return len(text.encode("utf-16-le")) // 2
 
 
 def in_office_hours(now: datetime, asking: AskingSettings, zone: ZoneInfo) -> bool:
@@ -224,15 +219,6 @@ def limit_text(t: Translator, outcome: SendOutcome, asking: AskingSettings) -> s
         asking.questions_per_day,
     )
     return f"{limit}\n\n{help_now(t)}"
-
-
-def too_long_text(t: Translator, length: int, limit: int) -> str:
-    return t.gettext(
-        "Your message is {length} characters long and the limit is {limit}, so nothing was "
-        "sent or cut. Please send a shorter version – I'm waiting for it.",
-        length=length,
-        limit=limit,
-    )
 
 
 def preview_text(t: Translator, region: str, body: str) -> str:
@@ -382,7 +368,7 @@ async def begin_asking(context: BotContext, user_id: int, text: str | None) -> R
     if not text:
         await store.inputs.expect(user_id, ASK, None, now)
         return lambda t: (ask_prompt(t), ForceReply(input_field_placeholder=t.gettext("Question")))
-    length = text_length(text)
+    length = telegram_length(text)
     if length > asking.max_length:
         await store.inputs.expect(user_id, ASK, None, now)
         return lambda t: (too_long_text(t, length, asking.max_length), None)
@@ -718,11 +704,11 @@ async def relay_member_reply(context: BotContext, message: Message, question: Qu
             )
         )
         return
-    if text_length(text) > limit:
+    if telegram_length(text) > limit:
         await context.store.inputs.expect(
             message.chat_id, ASK_REPLY, question.question_id, context.clock.now()
         )
-        await message.reply_text(too_long_text(t, text_length(text), limit))
+        await message.reply_text(too_long_text(t, telegram_length(text), limit))
         return
     posted = await tell_staff(
         context,
@@ -901,12 +887,12 @@ async def deliver_answer(
             t.gettext("#{number} is closed, so the answer was not sent.", number=number)
         )
         return
-    if text_length(text) > ANSWER_LIMIT:
+    if telegram_length(text) > ANSWER_LIMIT:
         await message.reply_text(
             t.gettext(
                 "Your answer is {length} characters long and the limit is {limit}, so nothing "
                 "was sent. Please send it in shorter parts.",
-                length=text_length(text),
+                length=telegram_length(text),
                 limit=ANSWER_LIMIT,
             )
         )

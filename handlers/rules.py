@@ -14,7 +14,7 @@ from telegram.helpers import create_deep_linked_url
 from bot.context import BotApplication, BotContext
 from bot.facilitators import is_facilitator
 from bot.i18n import N_, Translator
-from bot.messaging import send_private
+from bot.messaging import send_private, telegram_length
 from bot.settings import LANGUAGES
 from handlers.moderation_common import (
     edit_pressed,
@@ -164,7 +164,7 @@ async def on_setrules(update: Update, context: BotContext) -> None:
     default = context.registered_chat.language or context.settings.bot.default_language
     request = parse_setrules(_after_command(message), replied, default)
     # Telegram counts UTF-16 units: an emoji is two.
-    if request is None or len(request.body.encode("utf-16-le")) // 2 > MAX_RULES_LENGTH:
+    if request is None or telegram_length(request.body) > MAX_RULES_LENGTH:
         await message.reply_text(setrules_usage(context.t, MAX_RULES_LENGTH))
         return
     draft = await context.store.rules.add_draft(

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.backup import BackupError, backup_sqlite
 from storage import Store
+from storage.backup import BackupError, backup_sqlite
 
 NOW = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
 

@@ -355,12 +355,12 @@ async def test_an_overlong_post_is_refused_whole_and_a_shorter_one_taken(
 ) -> None:
     await write(bot, scene.member, "x" * 201)
     refusal = bot.last(scene.member)["text"]
-    assert refusal.startswith("Your post has 201 characters, and I can post at most 200.")
-    assert "did not cut it" in refusal
+    assert refusal.startswith("Your message is 201 characters long and the limit is 200")
+    assert "nothing was sent or cut" in refusal
     await bot.private(scene.member, "Short now")  # still awaited
     assert f"{HEADING}\n\nShort now" in bot.last(scene.member)["text"]
     await bot.private(scene.member, "/anon " + "😀" * 101)  # 202 as Telegram counts
-    assert bot.last(scene.member)["text"].startswith("Your post has 202 characters")
+    assert bot.last(scene.member)["text"].startswith("Your message is 202 characters long")
 
 
 async def test_the_daily_limit_is_stated_and_rolls(bot: Harness, scene: Scene) -> None:
