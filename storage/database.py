@@ -4,8 +4,8 @@ SQL is written once, with PostgreSQL's ``$1, $2`` placeholders. On SQLite the st
 rewritten to ``?`` placeholders and the arguments are reordered (and repeated) to match.
 Values are always bound as parameters, never formatted into the SQL text.
 
-SQLite uses a single connection in autocommit mode; an ``asyncio.Lock`` serialises access so
-that a transaction on one task never interleaves with statements from another task.
+SQLite uses a single connection in autocommit mode; an ``asyncio.Lock`` held by a transaction
+keeps statements of other tasks out of it until it ends.
 PostgreSQL uses a small asyncpg pool, and a session connection of its own (outside the pool)
 for what lives as long as a connection does, such as an advisory lock held for leadership.
 """
@@ -19,14 +19,16 @@ import logging
 import re
 import sqlite3
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import aiosqlite
-import asyncpg  # type: ignore[import-untyped]
+
+if TYPE_CHECKING:
+    from storage.postgres import SessionConnection
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +39,6 @@ Row = Mapping[str, Any]
 SQLITE_PREFIX = "sqlite:///"
 POSTGRES_PREFIXES = ("postgresql://", "postgres://")
 SQLITE_BUSY_TIMEOUT_MS = 5000
-POSTGRES_POOL_MIN = 1
-POSTGRES_POOL_MAX = 5
-SESSION_CLOSE_TIMEOUT_SECONDS = 10
 
 
 class IntegrityError(Exception):
@@ -163,11 +162,12 @@ class _SqliteConnection(Connection):
 
     async def _fetch(self, sql: str, args: Sequence[Any]) -> list[Row]:
         rewritten, params = bind_qmark(sql, args)
-        # Always read every row: SQLite finishes a statement (and its implicit
-        # transaction) only when it has been stepped to the end.
-        async with self._raw.execute(rewritten, params) as cursor:
-            rows = await cursor.fetchall()
-            names = [column[0] for column in cursor.description or ()]
+        # One trip to SQLite's thread that reads every row: SQLite finishes a statement
+        # (and its implicit transaction) only when it has been stepped to the end.
+        rows = list(await self._raw.execute_fetchall(rewritten, params))
+        if not rows:
+            return []
+        names = rows[0].keys()  # sqlite3.Row, the connection's row_factory
         return [dict(zip(names, row, strict=True)) for row in rows]
 
     async def _fetchrow(self, sql: str, args: Sequence[Any]) -> Row | None:
@@ -179,59 +179,7 @@ class _SqliteConnection(Connection):
         return None if row is None else next(iter(row.values()), None)
 
 
-class _PostgresConnection(Connection):
-    _integrity_errors = (asyncpg.IntegrityConstraintViolationError,)
-
-    def __init__(self, raw: Any, label: str) -> None:
-        super().__init__(label)
-        self._raw = raw
-
-    async def _execute(self, sql: str, args: Sequence[Any]) -> None:
-        await self._raw.execute(sql, *args)
-
-    async def _fetch(self, sql: str, args: Sequence[Any]) -> list[Row]:
-        return [dict(record.items()) for record in await self._raw.fetch(sql, *args)]
-
-    async def _fetchrow(self, sql: str, args: Sequence[Any]) -> Row | None:
-        record = await self._raw.fetchrow(sql, *args)
-        return None if record is None else dict(record.items())
-
-    async def _fetchval(self, sql: str, args: Sequence[Any]) -> Any:
-        return await self._raw.fetchval(sql, *args)
-
-
-class SessionConnection(_PostgresConnection):
-    """A PostgreSQL connection of its own, outside the pool, until closed (or lost).
-
-    For session state, such as a session-level advisory lock: PostgreSQL keeps it exactly as
-    long as this connection lives, and frees it when the connection or the process ends.
-    The Database closes its session connections when it closes.
-    """
-
-    def __init__(
-        self, raw: Any, label: str, on_close: Callable[[SessionConnection], None]
-    ) -> None:
-        super().__init__(raw, label)
-        self._on_close = on_close
-
-    @property
-    def closed(self) -> bool:
-        return not self._open or bool(self._raw.is_closed())
-
-    async def close(self) -> None:
-        """Close the connection; PostgreSQL then frees its session state. Closing twice is fine."""
-        if not self._open:
-            return
-        self._close()
-        self._on_close(self)
-        try:
-            await self._raw.close(timeout=SESSION_CLOSE_TIMEOUT_SECONDS)
-        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-            # asyncpg has aborted the connection: the server ends the session all the same.
-            log.debug("%s: closed uncleanly (%s)", self._label, exc)
-
-
-class _Backend(ABC):
+class Backend(ABC):
     engine: ClassVar[Engine]
 
     @abstractmethod
@@ -244,7 +192,7 @@ class _Backend(ABC):
     async def close(self) -> None: ...
 
 
-class _SqliteBackend(_Backend):
+class _SqliteBackend(Backend):
     engine = "sqlite"
 
     def __init__(self, raw: aiosqlite.Connection) -> None:
@@ -272,6 +220,7 @@ class _SqliteBackend(_Backend):
                 mode = await cursor.fetchone()
             if mode is None or str(mode[0]).lower() != "wal":
                 log.warning("storage: SQLite could not switch to WAL journal mode (%s)", mode)
+        raw.row_factory = sqlite3.Row
         await raw.execute("PRAGMA foreign_keys=ON")
         # Erased rows are overwritten on disk, so they do not linger in the file or its copies.
         await raw.execute("PRAGMA secure_delete=ON")
@@ -279,12 +228,23 @@ class _SqliteBackend(_Backend):
 
     @asynccontextmanager
     async def statement(self) -> AsyncIterator[Connection]:
-        async with self._lock:
-            conn = _SqliteConnection(self._raw, "statement")
-            try:
+        # aiosqlite runs requests one after another in arrival order, so a lone statement
+        # needs the lock only while a transaction holds it: one queued before BEGIN runs
+        # before it. Not waiting on each other lets many statements share one trip.
+        if self._lock.locked():
+            async with self._lock, self._connection("statement") as conn:
                 yield conn
-            finally:
-                conn._close()
+        else:
+            async with self._connection("statement") as conn:
+                yield conn
+
+    @asynccontextmanager
+    async def _connection(self, label: str) -> AsyncIterator[Connection]:
+        conn = _SqliteConnection(self._raw, label)
+        try:
+            yield conn
+        finally:
+            conn._close()
 
     @asynccontextmanager
     async def transaction(self, name: str) -> AsyncIterator[Connection]:
@@ -313,60 +273,6 @@ class _SqliteBackend(_Backend):
             await self._raw.close()
 
 
-class _PostgresBackend(_Backend):
-    engine = "postgres"
-
-    def __init__(self, pool: Any, url: str) -> None:
-        self._pool = pool
-        self._url = url
-        self._sessions: set[SessionConnection] = set()
-        self._closed = False
-
-    @classmethod
-    async def open(cls, url: str) -> _PostgresBackend:
-        # asyncpg passes DSN query parameters it does not know (search_path=…,
-        # application_name=…) to the server as settings.
-        pool = await asyncpg.create_pool(
-            url, min_size=POSTGRES_POOL_MIN, max_size=POSTGRES_POOL_MAX
-        )
-        return cls(pool, url)
-
-    async def session(self, label: str) -> SessionConnection:
-        if self._closed:
-            raise RuntimeError(f"{label}: the database is closed")
-        raw = await asyncpg.connect(self._url)
-        if self._closed:  # closed while connecting
-            await raw.close()
-            raise RuntimeError(f"{label}: the database is closed")
-        conn = SessionConnection(raw, label, self._sessions.discard)
-        self._sessions.add(conn)
-        return conn
-
-    @asynccontextmanager
-    async def statement(self) -> AsyncIterator[Connection]:
-        async with self._pool.acquire() as raw:
-            conn = _PostgresConnection(raw, "statement")
-            try:
-                yield conn
-            finally:
-                conn._close()
-
-    @asynccontextmanager
-    async def transaction(self, name: str) -> AsyncIterator[Connection]:
-        async with self._pool.acquire() as raw, raw.transaction():
-            conn = _PostgresConnection(raw, f"transaction {name!r}")
-            try:
-                yield conn
-            finally:
-                conn._close()
-
-    async def close(self) -> None:
-        self._closed = True
-        for conn in list(self._sessions):
-            await conn.close()
-        await self._pool.close()
-
-
 class _TransactionState:
     def __init__(self, name: str) -> None:
         self.name = name
@@ -376,7 +282,7 @@ class _TransactionState:
 class Database:
     """The bot's database: SQLite or PostgreSQL, chosen by the URL."""
 
-    def __init__(self, backend: _Backend) -> None:
+    def __init__(self, backend: Backend) -> None:
         self._backend = backend
         self.engine: Engine = backend.engine
         self._current: contextvars.ContextVar[_TransactionState | None] = contextvars.ContextVar(
@@ -387,9 +293,12 @@ class Database:
     async def connect(cls, url: str) -> Database:
         """Open ``sqlite:///path.db``, ``sqlite:///:memory:`` or ``postgresql://…``."""
         if engine_of(url) == "sqlite":
-            backend: _Backend = await _SqliteBackend.open(sqlite_path(url))
+            backend: Backend = await _SqliteBackend.open(sqlite_path(url))
         else:
-            backend = await _PostgresBackend.open(url)
+            # Loaded only for PostgreSQL: a SQLite bot need not carry asyncpg in memory.
+            from storage.postgres import PostgresBackend
+
+            backend = await PostgresBackend.open(url)
         log.debug("storage: connected (%s)", backend.engine)
         return cls(backend)
 
@@ -430,7 +339,9 @@ class Database:
         Only for state tied to a connection's life, such as a session-level advisory lock.
         SQLite has no such connections: a RuntimeError.
         """
-        if not isinstance(self._backend, _PostgresBackend):
+        from storage.postgres import PostgresBackend
+
+        if not isinstance(self._backend, PostgresBackend):
             raise RuntimeError(f"{label}: session connections are for PostgreSQL only")
         return await self._backend.session(label)
 

@@ -11,18 +11,28 @@ from __future__ import annotations
 
 import asyncio
 import logging
-
-import asyncpg  # type: ignore[import-untyped]
+from typing import TYPE_CHECKING
 
 from storage import locks
-from storage.database import Database, SessionConnection
+from storage.database import Database
+
+if TYPE_CHECKING:
+    from storage.postgres import SessionConnection
 
 log = logging.getLogger(__name__)
 
 LEADERSHIP_LOCK_NAMESPACE = locks.namespace(b"lead")
 PING_TIMEOUT_SECONDS = 10
-# What a lost or unreachable database raises: then this instance is not the leader.
-_UNAVAILABLE = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
+
+
+def _unavailable() -> tuple[type[BaseException], ...]:
+    """What a lost or unreachable database raises: then this instance is not the leader.
+
+    Looked up only when something was raised, so SQLite never loads asyncpg.
+    """
+    from storage.postgres import UNAVAILABLE
+
+    return UNAVAILABLE
 
 
 class Leadership:
@@ -68,7 +78,7 @@ class Leadership:
                 # noticed; unlocking first lets another instance take over at once.
                 try:
                     await session.execute("SELECT pg_advisory_unlock_all()")
-                except _UNAVAILABLE as exc:
+                except _unavailable() as exc:
                     log.debug("leadership %s: unlock failed (%s)", self.name, exc)
             if self._held:
                 log.info("leadership %s: this instance no longer leads", self.name)
@@ -78,7 +88,7 @@ class Leadership:
         label = f"leadership {self.name!r}"
         try:
             session = await self._db.open_session(label)
-        except _UNAVAILABLE as exc:
+        except _unavailable() as exc:
             log.warning("leadership %s: no connection to the database (%s)", self.name, exc)
             return False
         try:
@@ -90,7 +100,7 @@ class Leadership:
                     locks.key_of(str(schema), self.name),
                 )
             )
-        except _UNAVAILABLE as exc:
+        except _unavailable() as exc:
             log.warning("leadership %s: could not ask for the lead (%s)", self.name, exc)
             acquired = False
         except BaseException:
@@ -110,7 +120,7 @@ class Leadership:
         try:
             async with asyncio.timeout(PING_TIMEOUT_SECONDS):
                 await session.fetchval("SELECT 1")
-        except _UNAVAILABLE:
+        except _unavailable():
             return False
         return True
 

@@ -229,6 +229,37 @@ async def test_other_tasks_never_see_half_a_transaction(db: Database) -> None:
     assert await _ids(db) == [1, 2]
 
 
+async def test_a_statement_of_another_task_is_never_part_of_a_transaction(db: Database) -> None:
+    await _table(db)
+    inside = asyncio.Event()
+
+    async def doomed() -> None:
+        async with db.transaction("doomed") as conn:
+            await conn.execute("INSERT INTO t (id) VALUES ($1)", 1)
+            inside.set()
+            for _ in range(10):
+                await asyncio.sleep(0)
+            raise Boom
+
+    async def bystander() -> None:
+        await inside.wait()
+        await db.execute("INSERT INTO t (id) VALUES ($1)", 2)
+
+    outcome = await asyncio.gather(doomed(), bystander(), return_exceptions=True)
+    assert isinstance(outcome[0], Boom)
+    assert await _ids(db) == [2]  # the rollback took only the transaction's own row
+
+
+async def test_many_statements_at_once_each_get_their_own_answer(db: Database) -> None:
+    await _table(db)
+    await asyncio.gather(*(db.execute("INSERT INTO t (id) VALUES ($1)", n) for n in range(50)))
+    found = await asyncio.gather(
+        *(db.fetchrow("SELECT id FROM t WHERE id = $1", n) for n in range(50))
+    )
+    assert found == [{"id": n} for n in range(50)]
+    assert await db.fetch("SELECT id FROM t WHERE id < 0") == []
+
+
 async def test_the_connection_of_a_finished_transaction_cannot_be_used(db: Database) -> None:
     async with db.transaction("short") as conn:
         assert await conn.fetchval("SELECT 1") == 1
