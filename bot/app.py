@@ -7,7 +7,7 @@ import os
 from typing import Any, cast
 
 from pydantic import SecretStr
-from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes
+from telegram.ext import ApplicationBuilder, ContextTypes
 from telegram.request import BaseRequest
 
 import handlers
@@ -16,8 +16,11 @@ from bot.commands import publish_commands
 from bot.context import BotApplication, BotContext, Services, attach_services, services_of
 from bot.errors import on_error
 from bot.i18n import Translations
+from bot.intake import InHandQueue
 from bot.metrics import TimedUpdateProcessor
+from bot.ratelimit import MessageRateLimiter
 from bot.settings import Settings
+from bot.transport import AiohttpRequest
 from storage import Store
 
 log = logging.getLogger(__name__)
@@ -51,15 +54,20 @@ def build_application(
         .base_url(settings.telegram.api_base_url)
         .base_file_url(file_base_url(settings.telegram.api_base_url))
         .context_types(ContextTypes(context=BotContext))
-        .concurrent_updates(TimedUpdateProcessor(16, services.metrics))
+        .update_queue(InHandQueue())
+        .concurrent_updates(
+            TimedUpdateProcessor(settings.telegram.concurrent_updates, services.metrics)
+        )
         .post_init(_open_services)
         .post_shutdown(_close_services)
     )
     if rate_limiter:
-        limiter: Any = AIORateLimiter(max_retries=3)  # typed for int args; ours passes none
+        limiter: Any = MessageRateLimiter(max_retries=3)  # typed for int args; ours passes none
         builder = builder.rate_limiter(limiter)
-    if request is not None:
-        builder = builder.request(request).get_updates_request(request)
+    # aiohttp, not PTB's default httpx: httpx slows down with many requests in flight.
+    builder = builder.request(request or AiohttpRequest()).get_updates_request(
+        request or AiohttpRequest(connection_pool_size=1)
+    )
     app = cast(BotApplication, builder.build())
     attach_services(app, services)
     handlers.register_all(app)

@@ -18,6 +18,9 @@ from telegram.ext import SimpleUpdateProcessor
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 REMINDER_RESULTS = ("sent", "late", "skipped")
 WEBHOOK_REJECTIONS = ("secret", "size", "json", "method")
+# Updates held in memory at once, most of them waiting for their chat's turn (polling holds
+# fewer: bot.intake).
+WAITING_UPDATES = 1024
 
 
 class Histogram:
@@ -102,7 +105,8 @@ class TimedUpdateProcessor(SimpleUpdateProcessor):
     each one.
 
     Updates of different chats run in parallel; those of one chat keep Telegram's order,
-    so a member's "agree" cannot overtake the message before it.
+    so a member's "agree" cannot overtake the message before it. An update waiting for its
+    chat's turn does not hold a working slot: a busy group cannot starve the other chats.
     """
 
     def __init__(
@@ -111,18 +115,23 @@ class TimedUpdateProcessor(SimpleUpdateProcessor):
         metrics: Metrics,
         monotonic: Callable[[], float] = time.perf_counter,
     ) -> None:
-        super().__init__(max_concurrent_updates)
+        # PTB's own semaphore (taken before do_process_update) only bounds waiting updates;
+        # the working slots are ours, taken once it is the chat's turn.
+        super().__init__(max(WAITING_UPDATES, max_concurrent_updates))
+        self._working = asyncio.Semaphore(max_concurrent_updates)
         self._metrics = metrics
         self._monotonic = monotonic
         self._chat_locks: dict[int, asyncio.Lock] = {}
         self._chat_users: dict[int, int] = {}
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        # Timed from arrival, waiting included: that is how long the member waits.
         start = self._monotonic()
-        key = _chat_key(update)
         try:
+            key = _chat_key(update)
             if key is None:
-                await coroutine
+                async with self._working:
+                    await coroutine
             else:
                 await self._in_chat_order(key, coroutine)
         finally:
@@ -133,7 +142,7 @@ class TimedUpdateProcessor(SimpleUpdateProcessor):
         lock = self._chat_locks.setdefault(key, asyncio.Lock())
         self._chat_users[key] = self._chat_users.get(key, 0) + 1
         try:
-            async with lock:  # asyncio.Lock is fair: waiters go in arrival order
+            async with lock, self._working:  # asyncio.Lock is fair: arrival order
                 await coroutine
         finally:
             self._chat_users[key] -= 1

@@ -52,6 +52,8 @@ class TelegramSettings(_Section):
     secret_token: SecretStr | None = None
     secret_token_file: Path | None = None
     max_body_bytes: int = Field(default=1_000_000, ge=10_000, le=50_000_000)
+    # Updates handled at once (each chat's own still one after another).
+    concurrent_updates: int = Field(default=64, ge=1, le=512)
 
     @field_validator("webhook_url")
     @classmethod

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event
-
 from storage import Meetup
+
+if TYPE_CHECKING:
+    from icalendar import Event
 
 _DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 
@@ -25,6 +27,8 @@ def recurrence_rule(meetup: Meetup) -> dict[str, object] | None:
 
 
 def meetup_event(meetup: Meetup, cancelled: Iterable[datetime], *, with_link: bool) -> Event:
+    from icalendar import Event
+
     zone = ZoneInfo(meetup.zone)
     start = meetup.start_local.replace(tzinfo=zone)
     event = Event()
@@ -55,6 +59,9 @@ def calendar_file(
     with_links: bool,
 ) -> bytes:
     """One .ics for one meetup or a whole schedule; links only for people who are coming."""
+    # Loaded on first use: a few megabytes the bot need not carry until someone asks.
+    from icalendar import Calendar
+
     calendar = Calendar()
     calendar.add("prodid", "-//vertaisbot//meetups//EN")
     calendar.add("version", "2.0")

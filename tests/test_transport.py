@@ -61,6 +61,20 @@ async def test_a_bot_sends_messages_through_it(api: BotApiEmulator) -> None:
     assert api.calls_to("sendMessage")[0].params["text"] == "Hei & tervetuloa"
 
 
+async def test_calls_go_as_json_with_markup_and_any_text(api: BotApiEmulator) -> None:
+    from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+    user = api.add_user(started=True)
+    markup = InlineKeyboardMarkup([[InlineKeyboardButton("Kyllä ✓", callback_data="rsvp:1:y")]])
+    async with emulator_bot(api) as bot:
+        me = await bot.get_me()  # no parameters: no body at all
+        message = await bot.send_message(user, 'Sámi "čállin" \\ 🌱', reply_markup=markup)
+    assert me.is_bot
+    assert message.text == 'Sámi "čállin" \\ 🌱'
+    button = message.reply_markup.inline_keyboard[0][0]  # type: ignore[union-attr]
+    assert (button.text, button.callback_data) == ("Kyllä ✓", "rsvp:1:y")
+
+
 async def test_file_uploads_go_as_multipart(api: BotApiEmulator) -> None:
     user = api.add_user(started=True)
     async with emulator_bot(api) as bot:

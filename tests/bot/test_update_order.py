@@ -48,3 +48,34 @@ async def test_one_chat_in_order_different_chats_in_parallel(bot: Harness):
     await asyncio.gather(first, second, other)
     mine = [event for event in events if not event.endswith("other")]
     assert mine == ["start first", "end first", "start second", "end second"]
+
+
+async def test_a_busy_chat_does_not_take_every_working_slot(bot: Harness):
+    from bot.metrics import Metrics, TimedUpdateProcessor
+
+    processor = TimedUpdateProcessor(2, Metrics())
+    busy, quiet = bot.api.add_user(), bot.api.add_user()
+    release = asyncio.Event()
+    started: list[str] = []
+
+    async def work(name: str) -> None:
+        started.append(name)
+        if name.startswith("busy"):
+            await release.wait()
+
+    def update_of(user: int) -> Update:
+        return Update.de_json(bot.api.private_message(user, "hi"), bot.app.bot)
+
+    tasks = [
+        asyncio.create_task(processor.process_update(update_of(busy), work(f"busy {n}")))
+        for n in range(5)
+    ]
+    tasks.append(asyncio.create_task(processor.process_update(update_of(quiet), work("quiet"))))
+    for _ in range(20):
+        await asyncio.sleep(0)
+    # The busy chat's later updates wait for their turn without a slot, so the quiet chat
+    # gets the second one.
+    assert started == ["busy 0", "quiet"]
+    release.set()
+    await asyncio.gather(*tasks)
+    assert started == ["busy 0", "quiet", "busy 1", "busy 2", "busy 3", "busy 4"]
