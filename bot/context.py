@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -39,8 +40,9 @@ class Services:
     deep_links: dict[str, DeepLinkHandler] = field(default_factory=dict)
     private_text_routes: list[PrivateTextRoute] = field(default_factory=list)
     input_consumers: dict[str, InputConsumer] = field(default_factory=dict)
-    # Paces reminder rounds; tests replace it so that nothing waits for real.
+    # Pace reminder rounds; tests replace them so that nothing waits for real.
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    monotonic: Callable[[], float] = time.monotonic
     reminder_leadership: Leadership | None = None
     reminder_round: asyncio.Lock = field(default_factory=asyncio.Lock)
     metrics: Metrics = field(default_factory=Metrics)

@@ -7,8 +7,8 @@ instance dispatches at a time; the atomic claim prevents doubles even without th
 
 from __future__ import annotations
 
+import asyncio
 import logging
-import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -28,6 +28,9 @@ SWEEP_JOB, PLAN_JOB = "send-due-reminders", "plan-reminders"
 LEASE = timedelta(minutes=2)
 BATCH = 200
 LATE_AFTER = timedelta(minutes=10)
+# Sends under way at once: enough that a slow round trip to Telegram does not slow the pace,
+# few enough that little is already on its way when Telegram asks for a pause.
+IN_FLIGHT = 8
 
 
 def register(app: BotApplication) -> None:
@@ -130,20 +133,67 @@ async def send_due_reminders(context: BotContext) -> None:
 
 
 async def send_round(context: BotContext) -> None:
-    interval = 1 / context.settings.meetups.reminders_per_second
-    next_send = time.monotonic()
-    # Claim in batches small enough to be sent well within one lease.
-    while batch := await context.store.reminders.claim_due(context.clock.now(), LEASE, BATCH):
-        for reminder in batch:
-            # A steady pace, not a burst: member replies keep their share of Telegram's limit.
-            await context.services.sleep(max(0.0, next_send - time.monotonic()))
-            next_send = max(next_send, time.monotonic()) + interval
-            try:
-                await deliver(context, reminder, context.clock.now())
-            except RetryAfter as exc:
-                # Telegram asks us to slow down: the claims lapse and the rest waits.
+    round_ = _Round(context)
+    try:
+        # Claim in batches small enough to be sent well within one lease. The claim is atomic:
+        # a batch claimed while the last one is still on its way holds none of its reminders.
+        while not round_.paused and (
+            batch := await context.store.reminders.claim_due(context.clock.now(), LEASE, BATCH)
+        ):
+            for reminder in batch:
+                await round_.wait_for_turn()
+                if round_.paused:
+                    break  # the claims of the rest lapse: a later sweep sends them
+                round_.start(reminder)
+    finally:
+        # Even when the round is cut short: stopped between send and mark_sent, one goes twice.
+        await round_.finish()
+
+
+class _Round:
+    """Deliveries started at a steady pace, a few at once, until Telegram asks for a pause."""
+
+    def __init__(self, context: BotContext) -> None:
+        self.context = context
+        self.interval = 1 / context.settings.meetups.reminders_per_second
+        self.next_start = context.services.monotonic()
+        self.free = asyncio.Semaphore(IN_FLIGHT)
+        self.under_way: set[asyncio.Task[None]] = set()
+        self.paused = False
+
+    async def wait_for_turn(self) -> None:
+        services = self.context.services
+        await self.free.acquire()
+        # A steady pace, not a burst: member replies keep their share of Telegram's limit.
+        await services.sleep(max(0.0, self.next_start - services.monotonic()))
+        self.next_start = max(self.next_start, services.monotonic()) + self.interval
+
+    def start(self, reminder: Reminder) -> None:
+        task = asyncio.create_task(self._deliver(reminder))
+        self.under_way.add(task)
+        task.add_done_callback(self.under_way.discard)
+
+    async def finish(self) -> None:
+        await asyncio.gather(*self.under_way)
+
+    async def _deliver(self, reminder: Reminder) -> None:
+        try:
+            await deliver(self.context, reminder, self.context.clock.now())
+        except RetryAfter as exc:
+            # Telegram asks us to slow down: nothing more starts; those under way finish.
+            if not self.paused:
                 log.warning("reminders_paused retry_after=%s", exc.retry_after)
-                return
+            self.paused = True
+        except Exception as exc:
+            # Logged, not raised, so the others go on; its claim lapses and a later sweep
+            # tries it again. A bug keeps its traceback, as in the bot's error handler.
+            log.error(
+                "reminder_failed reason=%s",
+                type(exc).__name__,
+                exc_info=None if isinstance(exc, TelegramError) else exc,
+            )
+        finally:
+            self.free.release()
 
 
 async def deliver(context: BotContext, reminder: Reminder, now: datetime) -> None:

@@ -28,7 +28,7 @@ from telegram import (
 from telegram.error import BadRequest, ChatMigrated, Conflict, Forbidden, RetryAfter
 from telegram.ext import ApplicationBuilder, CommandHandler, ContextTypes
 
-from bot.emulator import BotApiEmulator, Schema, SchemaError, UploadedFile
+from bot.emulator import ApiError, BotApiEmulator, Schema, SchemaError, UploadedFile
 from bot.emulator.schema import build, main
 
 SCHEMA = Schema.load()
@@ -611,6 +611,37 @@ async def test_fail_next(api: BotApiEmulator, bot: Bot) -> None:
         await bot.get_chat(user)
     await bot.send_message(user, "hei")
     assert (await bot.get_chat(user)).first_name == "Member"
+
+
+async def test_before_answer_can_hold_a_call_open_or_fail_it(
+    api: BotApiEmulator, bot: Bot
+) -> None:
+    user = api.add_user(started=True)
+    arrived, release = asyncio.Event(), asyncio.Event()
+
+    async def hold_sends(method: str, params: dict[str, Any]) -> None:
+        if method != "sendMessage":
+            return
+        arrived.set()
+        await release.wait()
+        if params["text"] == "liian pitkä":
+            raise ApiError(400, "Bad Request: message is too long")
+
+    api.before_answer = hold_sends
+    sending = asyncio.create_task(bot.send_message(user, "hei"))
+    await asyncio.wait_for(arrived.wait(), 5)
+    assert (await bot.get_me()).username == api.bot_username  # other calls go on meanwhile
+    assert not sending.done()
+    assert api.calls_to("sendMessage") == []  # not answered, so not recorded yet
+    release.set()
+    assert (await sending).text == "hei"
+    with pytest.raises(BadRequest, match="too long"):
+        await bot.send_message(user, "liian pitkä")
+    assert [(c.ok, c.error_code) for c in api.calls_to("sendMessage")] == [
+        (True, None),
+        (False, 400),
+    ]
+    assert [m["text"] for m in api.messages(user)] == ["hei"]
 
 
 async def test_join_request_allows_private_message_while_pending(

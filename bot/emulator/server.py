@@ -18,7 +18,7 @@ import copy
 import inspect
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -84,6 +84,9 @@ class BotApiEmulator(UpdateProducers):
         self._http = HttpServer(self._handle, "127.0.0.1", port)
         self._call_event = asyncio.Event()  # replaced (and set) whenever a call is recorded
         self._returned: dict[int, int] = {}  # chat id -> messages returned by wait_for_message
+        # Awaited with each valid call's method and parameters before it is answered: it may
+        # wait (holding the call open, like a slow network) or raise ApiError (the answer).
+        self.before_answer: Callable[[str, dict[str, Any]], Awaitable[None]] | None = None
 
     # -- lifecycle --
 
@@ -289,6 +292,11 @@ class BotApiEmulator(UpdateProducers):
             text = f"method {name} is not modelled by the emulator"
             self.violations.append(text)
             return self._record(name, params, ApiError(400, f"Bad Request: {text}"))
+        if self.before_answer is not None:
+            try:
+                await self.before_answer(name, params)
+            except ApiError as exc:
+                return self._record(name, params, exc)
         if self._failures[name]:
             return self._record(name, params, self._failures[name].popleft())
         try:

@@ -1,0 +1,232 @@
+"""A reminder round: starts at a steady pace, a few sends under way at once, each sent once."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import types
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import telegram.ext._aioratelimiter as ptb_rate_limiter
+
+from bot.context import services_of
+from bot.emulator import ApiError
+from handlers.reminders import IN_FLIGHT, LEASE, SWEEP_JOB
+from tests.bot.test_meetups import Scene, add_meetup
+from tests.harness import Harness
+
+MEMBERS = IN_FLIGHT + 3  # more reminders due than may be under way at once
+
+
+@dataclass
+class Audience:
+    group: int
+    members: list[int]
+
+    @property
+    def everyone(self) -> list[int]:
+        return [self.group, *self.members]
+
+
+@pytest.fixture
+async def audience(bot: Harness, admin: int) -> Audience:
+    """A group's day-before reminder and those of MEMBERS subscribers, all due now."""
+    host = bot.api.add_user(language_code="en", started=True)
+    members = [bot.api.add_user(language_code="en", started=True) for _ in range(MEMBERS)]
+    group = bot.api.add_group(members=members, admins=[host], owner=admin)
+    now = bot.clock.now()
+    await bot.store.chats.register(group, "peer_group", "Lappi", "en", now)
+    for user in members:  # straight into storage: fewer messages than /start and /reminders
+        await bot.store.members.mark_started(user, now)
+        await bot.store.rsvps.subscribe(user, group, now)
+    await add_meetup(bot, Scene(group, host, members), "3.12. 17:00 | Pizza | Library")
+    bot.clock.set(datetime(2026, 12, 2, 15, 1, tzinfo=UTC))
+    bot.api.clear_calls()
+    return Audience(group, members)
+
+
+def reminders_received(bot: Harness) -> Counter[int]:
+    """How many messages each chat got since the audience was set up: only reminders."""
+    return Counter(c.params["chat_id"] for c in bot.api.calls_to("sendMessage") if c.ok)
+
+
+class HeldSends:
+    """The emulator's before_answer hook: holds every sendMessage open until let go."""
+
+    def __init__(self) -> None:
+        self.held: list[asyncio.Future[None]] = []
+        self.most_at_once = 0
+        self.letting_all_through = False
+        self._arrived = asyncio.Condition()
+
+    async def __call__(self, method: str, params: dict[str, Any]) -> None:
+        if method != "sendMessage" or self.letting_all_through:
+            return
+        answer = asyncio.get_running_loop().create_future()
+        self.held.append(answer)
+        self.most_at_once = max(self.most_at_once, len(self.held))
+        async with self._arrived:
+            self._arrived.notify_all()
+        await answer
+
+    async def until_held(self, count: int) -> None:
+        async with asyncio.timeout(5), self._arrived:
+            await self._arrived.wait_for(lambda: len(self.held) >= count)
+
+    def let_one_go(self) -> None:
+        self.held.pop(0).set_result(None)
+
+    def let_all_go(self) -> None:
+        self.letting_all_through = True
+        while self.held:
+            self.let_one_go()
+
+
+@pytest.fixture
+def held(bot: Harness) -> Iterator[HeldSends]:
+    sends = HeldSends()
+    bot.api.before_answer = sends
+    yield sends
+    sends.let_all_go()  # so that a failed test does not leave the bot waiting
+
+
+@pytest.fixture
+def ptb_retries_at_once(bot: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    """PTB's rate limiter (made with the bot) retries a 429 after retry_after seconds: here
+    at once."""
+
+    async def no_sleep(_seconds: float) -> None:
+        return None
+
+    monkeypatch.setattr(ptb_rate_limiter, "asyncio", types.SimpleNamespace(sleep=no_sleep))
+
+
+async def test_sends_overlap_but_never_more_than_in_flight(
+    bot: Harness, audience: Audience, held: HeldSends
+):
+    sweep = asyncio.create_task(bot.run_job(SWEEP_JOB))
+    await held.until_held(IN_FLIGHT)
+    for _ in range(MEMBERS + 1 - IN_FLIGHT):
+        held.let_one_go()  # one answered: one more starts
+        await held.until_held(IN_FLIGHT)
+    assert not sweep.done()
+    held.let_all_go()
+    await sweep
+    assert held.most_at_once == IN_FLIGHT
+    assert reminders_received(bot) == Counter(audience.everyone)
+
+
+class FakePace:
+    """Monotonic seconds that move only while the round sleeps (and when it stalls)."""
+
+    def __init__(self, stall_after: int, stall: float) -> None:
+        self.now = 1000.0
+        self.waits: list[float] = []
+        self._stall_after, self._stall = stall_after, stall
+
+    def monotonic(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        self.now += seconds
+        if len(self.waits) == self._stall_after:
+            self.now += self._stall  # e.g. the event loop was busy elsewhere
+
+
+async def test_starts_are_spaced_by_the_pace_even_after_a_stall(bot: Harness, audience: Audience):
+    pace = FakePace(stall_after=3, stall=1.0)
+    services = services_of(bot.app)
+    services.sleep, services.monotonic = pace.sleep, pace.monotonic
+    await bot.run_job(SWEEP_JOB)
+    interval = 1 / services.settings.meetups.reminders_per_second
+    # The first starts at once; after the stall the pace goes on, with no burst to catch up.
+    assert pace.waits == pytest.approx([0.0] + [interval] * MEMBERS)
+    assert reminders_received(bot) == Counter(audience.everyone)
+
+
+class PauseWatch(logging.Handler):
+    """Sees the round's reminders_paused warning as it is logged."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: list[str] = []
+        self.seen = asyncio.Event()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.getMessage().startswith("reminders_paused"):
+            self.messages.append(record.getMessage())
+            self.seen.set()
+
+
+@pytest.fixture
+def pauses() -> Iterator[PauseWatch]:
+    watch, logger = PauseWatch(), logging.getLogger("handlers.reminders")
+    logger.addHandler(watch)
+    yield watch
+    logger.removeHandler(watch)
+
+
+@pytest.mark.usefixtures("ptb_retries_at_once")
+async def test_a_429_stops_new_starts_and_a_later_sweep_sends_the_rest(
+    bot: Harness, audience: Audience, held: HeldSends, pauses: PauseWatch
+):
+    arrived: list[int] = []
+
+    async def refuse_the_third(method: str, params: dict[str, Any]) -> None:
+        """The third chat sent to is refused every time: PTB's retries give up, the round
+        sees RetryAfter; the other sends are held open."""
+        if method != "sendMessage":
+            return
+        if (chat := params["chat_id"]) not in arrived:
+            arrived.append(chat)
+        if chat in arrived[2:3]:
+            raise ApiError(429, "Too Many Requests: retry after 3", {"retry_after": 3})
+        await held(method, params)
+
+    bot.api.before_answer = refuse_the_third
+    sweep = asyncio.create_task(bot.run_job(SWEEP_JOB))
+    await held.until_held(IN_FLIGHT - 1)
+    async with asyncio.timeout(5):
+        await pauses.seen.wait()
+    held.let_all_go()  # those started before the 429 finish
+    await sweep
+    assert len(arrived) == IN_FLIGHT  # none started after the 429
+    first_round = reminders_received(bot)
+    assert first_round == Counter(arrived[:2] + arrived[3:])
+    assert pauses.messages == ["reminders_paused retry_after=0:00:03"]
+
+    bot.api.before_answer = None
+    await bot.run_job(SWEEP_JOB)
+    assert reminders_received(bot) == first_round  # the rest are still claimed
+    bot.clock.advance(LEASE + timedelta(minutes=1))
+    await bot.run_job(SWEEP_JOB)
+    assert reminders_received(bot) == Counter(audience.everyone)
+
+
+async def test_one_failed_delivery_does_not_stop_the_others(
+    bot: Harness, audience: Audience, caplog: pytest.LogCaptureFixture
+):
+    refused: list[int] = []
+
+    async def refuse_the_first_private_send(method: str, params: dict[str, Any]) -> None:
+        if method == "sendMessage" and params["chat_id"] > 0 and not refused:
+            refused.append(params["chat_id"])
+            raise ApiError(400, "Bad Request: something nobody expected")
+
+    bot.api.before_answer = refuse_the_first_private_send
+    await bot.run_job(SWEEP_JOB)
+    assert reminders_received(bot) == Counter(set(audience.everyone) - set(refused))
+    failures = [r for r in caplog.records if r.message.startswith("reminder_failed")]
+    assert [(r.levelname, r.message) for r in failures] == [
+        ("ERROR", "reminder_failed reason=BadRequest")  # no ids, no texts
+    ]
+
+    bot.clock.advance(LEASE + timedelta(minutes=1))  # its claim lapsed
+    await bot.run_job(SWEEP_JOB)
+    assert reminders_received(bot) == Counter(audience.everyone)
