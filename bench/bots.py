@@ -1,12 +1,13 @@
 """The bots under test, each run as its own process so that CPU and RSS are its own.
 
-    python -m bench.bots KIND BASE_URL TOKEN [--storage URL] [--transport aiohttp]
-                         [--ordered] [--limiter] [--report FILE]
+    python -m bench.bots KIND BASE_URL TOKEN [--storage URL] [--transport httpx|aiohttp]
+                         [--ordered] [--limiter] [--report FILE] [--profile FILE]
 
-KIND: ``vertaisbot`` (the full application), ``ptb`` (a bare python-telegram-bot echo bot,
-default settings: one update at a time, httpx) or ``aiogram`` (an aiogram 3 echo bot,
-default settings). They poll BASE_URL; SIGTERM stops them. With ``--report`` the
-vertaisbot and ptb runners write per-chat order figures (see OrderWatch) as JSON.
+KIND: ``vertaisbot`` (the full application with its defaults, as ``vertaisbot run`` starts
+it), ``ptb`` (a bare python-telegram-bot echo bot, default settings: one update at a time,
+httpx) or ``aiogram`` (an aiogram 3 echo bot, default settings). They poll BASE_URL;
+SIGTERM stops them. With ``--report`` the vertaisbot and ptb runners write per-chat order
+figures (see OrderWatch) as JSON.
 """
 
 from __future__ import annotations
@@ -43,12 +44,15 @@ class OrderWatch:
             if chat is None:
                 await original(update, coroutine)
                 return
+            # Watch the handling itself, not the wait in front of it: vertaisbot's own
+            # processor may hold an update back until its chat's previous one is done.
+            watched_work = self._run(chat, update, coroutine)
             if ordered:  # what a per-chat ordered processor would do
                 lock = locks.setdefault(chat, asyncio.Lock())
                 async with lock:
-                    await self._run(chat, update, original(update, coroutine))
+                    await original(update, watched_work)
             else:
-                await self._run(chat, update, original(update, coroutine))
+                await original(update, watched_work)
 
         processor.do_process_update = watched
 
@@ -76,10 +80,15 @@ def _chat_of(update: object) -> int | None:
 
 
 def transport(name: str) -> Any:
+    """None: the bot's own default (httpx for bare PTB, aiohttp for vertaisbot)."""
     if name == "aiohttp":
         from bot.transport import AiohttpRequest
 
         return AiohttpRequest()
+    if name == "httpx":
+        from telegram.request import HTTPXRequest
+
+        return HTTPXRequest(connection_pool_size=256)
     return None
 
 
@@ -123,6 +132,10 @@ def ptb_echo(args: argparse.Namespace) -> Application[Any, Any, Any, Any, Any, A
 
 def run_ptb(args: argparse.Namespace) -> None:
     started = time.perf_counter()
+    if args.kind == "vertaisbot":
+        from bot.cli import use_fast_event_loop
+
+        use_fast_event_loop()  # as `vertaisbot run` does
     app = vertaisbot(args) if args.kind == "vertaisbot" else ptb_echo(args)
     watch = OrderWatch()
     watch.wrap(app.update_processor, args.ordered)
@@ -139,7 +152,16 @@ def run_ptb(args: argparse.Namespace) -> None:
         print(f"ready {time.perf_counter() - started:.3f}", flush=True)
 
     app.post_init = ready
+    profiler = None
+    if args.profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
     app.run_polling(allowed_updates=Update.ALL_TYPES, close_loop=False, poll_interval=0)
+    if profiler is not None:
+        profiler.disable()
+        profiler.dump_stats(args.profile)
     if args.report:
         with open(args.report, "w") as file:
             json.dump(watch.figures(), file)
@@ -183,12 +205,13 @@ def main() -> None:
     parser.add_argument("base_url")
     parser.add_argument("token")
     parser.add_argument("--storage", default="sqlite:///bench.db")
-    parser.add_argument("--transport", default="httpx", choices=("httpx", "aiohttp"))
+    parser.add_argument("--transport", default="default", choices=("default", "httpx", "aiohttp"))
     parser.add_argument("--ordered", action="store_true")
     parser.add_argument("--limiter", action="store_true")
     parser.add_argument("--pace", type=float, default=20)
     parser.add_argument("--report")
     parser.add_argument("--no-planning", action="store_true")
+    parser.add_argument("--profile", help="write cProfile figures of the run to this file")
     args = parser.parse_args()
     if args.kind == "aiogram":
         run_aiogram(args)

@@ -208,6 +208,7 @@ class BotProcess:
             "--report",
             report,
             *options,
+            *_profile_option(kind),
             stdout=asyncio.subprocess.PIPE,
         )
         bot = cls(process, report)
@@ -238,6 +239,14 @@ class BotProcess:
             self.process.kill()
             await self.process.wait()
         return _take_report(self.report)
+
+
+def _profile_option(kind: str) -> list[str]:
+    """BENCH_PROFILE=DIR profiles the PTB-based bots (much slower while it runs)."""
+    folder = os.environ.get("BENCH_PROFILE")
+    if not folder or kind == "aiogram":
+        return []
+    return ["--profile", str(Path(folder) / f"{kind}-{time.time_ns()}.prof")]
 
 
 def _take_report(path: str) -> dict[str, int]:
