@@ -62,7 +62,10 @@ def build_application(
         .post_shutdown(_close_services)
     )
     if rate_limiter:
-        limiter: Any = MessageRateLimiter(max_retries=3)  # typed for int args; ours passes none
+        # Looked up at each wait: tests swap the services' clock for one that never waits.
+        limiter: Any = MessageRateLimiter(
+            clock=lambda: services.monotonic(), sleep=lambda seconds: services.sleep(seconds)
+        )
         builder = builder.rate_limiter(limiter)
     # aiohttp, not PTB's default httpx: httpx slows down with many requests in flight.
     builder = builder.request(request or AiohttpRequest()).get_updates_request(

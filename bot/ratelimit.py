@@ -1,29 +1,100 @@
-"""Telegram's sending limits, applied to what they are about: messages.
+"""Telegram's sending limits, kept by the bot itself so that it rarely hears a 429.
 
-PTB's AIORateLimiter holds every call that names a chat to 30 a second, and every call into
-a group to 20 a minute. Telegram's limits are on messages sent; deleting a spam message,
-restricting a member or updating sign-up counts is not a message, and should not wait
-behind a group's message budget while a busy group needs moderating. This limiter counts
-only calls that send a message; every call still gets the 429 retries.
+Telegram limits messages: about 30 a second from one bot, 20 a minute into one group.
+PTB's AIORateLimiter counts every call that names a chat, so deleting a spam message or
+restricting a member waits behind a busy group's message budget; its leaky buckets also
+let a burst through after a quiet moment. This limiter counts only calls that send a
+message, in sliding windows that never hold more than the limit, a little under
+Telegram's so that jitter on the way does not tip it over. After a 429 every call waits
+the time Telegram asked for, then goes again (a few times at most).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+import asyncio
+import collections
+import logging
+import time
+import warnings
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from telegram._utils.types import JSONDict
-from telegram.ext import AIORateLimiter
+from telegram.error import RetryAfter
+from telegram.ext import BaseRateLimiter
+from telegram.warnings import PTBDeprecationWarning
+
+log = logging.getLogger(__name__)
 
 NOT_A_MESSAGE = frozenset({"sendChatAction"})
 MESSAGE_PREFIXES = ("send", "copyMessage", "forwardMessage")
+# One under Telegram's 30 a second: the windows here and at Telegram do not line up exactly.
+MESSAGES_PER_SECOND = 29
+GROUP_MESSAGES_PER_MINUTE = 20
+MAX_RETRIES = 3
+
+Clock = Callable[[], float]
+Sleep = Callable[[float], Awaitable[None]]
 
 
 def sends_a_message(endpoint: str) -> bool:
     return endpoint.startswith(MESSAGE_PREFIXES) and endpoint not in NOT_A_MESSAGE
 
 
-class MessageRateLimiter(AIORateLimiter):
+class SlidingWindow:
+    """At most ``limit`` passes in any ``period`` seconds; waiters go in arrival order."""
+
+    def __init__(self, limit: int, period: float, clock: Clock, sleep: Sleep) -> None:
+        self.limit = limit
+        self.period = period
+        self._clock = clock
+        self._sleep = sleep
+        self._passes: collections.deque[float] = collections.deque()
+        self._queue = asyncio.Lock()
+
+    def idle(self) -> bool:
+        self._expire(self._clock())
+        return not self._passes and not self._queue.locked()
+
+    async def acquire(self) -> None:
+        async with self._queue:
+            while True:
+                now = self._clock()
+                self._expire(now)
+                if len(self._passes) < self.limit:
+                    self._passes.append(now)
+                    return
+                await self._sleep(self._passes[0] + self.period - now)
+
+    def _expire(self, now: float) -> None:
+        while self._passes and self._passes[0] <= now - self.period:
+            self._passes.popleft()
+
+
+class MessageRateLimiter(BaseRateLimiter[int]):
+    def __init__(
+        self,
+        max_retries: int = MAX_RETRIES,
+        *,
+        per_second: int = MESSAGES_PER_SECOND,
+        per_group_minute: int = GROUP_MESSAGES_PER_MINUTE,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self._max_retries = max_retries
+        self._clock = clock
+        self._sleep = sleep
+        self._overall = SlidingWindow(per_second, 1.0, clock, sleep)
+        self._per_group_minute = per_group_minute
+        self._groups: dict[int | str, SlidingWindow] = {}
+        self._paused_until = 0.0
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to close."""
+
     async def process_request(
         self,
         callback: Callable[..., Coroutine[Any, Any, bool | JSONDict | list[JSONDict]]],
@@ -33,10 +104,50 @@ class MessageRateLimiter(AIORateLimiter):
         data: dict[str, Any],
         rate_limit_args: int | None,
     ) -> bool | JSONDict | list[JSONDict]:
-        if not sends_a_message(endpoint):
-            # The chat id is what puts a call under the limits; it is only looked at here,
-            # the call itself goes out with its own arguments.
-            data = {key: value for key, value in data.items() if key != "chat_id"}
-        return await super().process_request(
-            callback, args, kwargs, endpoint, data, rate_limit_args
+        retries = self._max_retries if rate_limit_args is None else rate_limit_args
+        chat_id = data.get("chat_id")
+        counted = chat_id is not None and sends_a_message(endpoint)
+        for attempt in range(retries + 1):
+            # After a 429 everyone waits first, and only then takes a place in the windows:
+            # what was held back does not go out in one burst.
+            await self._wait_out_pause()
+            if counted:
+                group = self._group_window(chat_id)
+                if group is not None:
+                    await group.acquire()
+                await self._overall.acquire()
+            try:
+                return await callback(*args, **kwargs)
+            except RetryAfter as exc:
+                if attempt == retries:
+                    raise
+                with warnings.catch_warnings():  # seconds or a timedelta, whichever PTB gives
+                    warnings.simplefilter("ignore", PTBDeprecationWarning)
+                    self._pause(exc.retry_after)
+        raise AssertionError("unreachable")  # the last attempt returns or raises
+
+    async def _wait_out_pause(self) -> None:
+        while (left := self._paused_until - self._clock()) > 0:
+            await self._sleep(left)
+
+    def _pause(self, retry_after: Any) -> None:
+        seconds = float(
+            retry_after.total_seconds() if hasattr(retry_after, "total_seconds") else retry_after
         )
+        log.warning("telegram_rate_limited retry_after=%s", seconds)
+        self._paused_until = max(self._paused_until, self._clock() + seconds + 0.1)
+
+    def _group_window(self, chat_id: Any) -> SlidingWindow | None:
+        try:
+            key: int | str = int(chat_id)
+        except (TypeError, ValueError):
+            key = str(chat_id)  # @channelusername: a channel or supergroup
+        if isinstance(key, int) and key > 0:
+            return None  # a private chat
+        if len(self._groups) > 512:  # forget groups that have been quiet for a minute
+            self._groups = {k: w for k, w in self._groups.items() if k == key or not w.idle()}
+        window = self._groups.get(key)
+        if window is None:
+            window = SlidingWindow(self._per_group_minute, 60.0, self._clock, self._sleep)
+            self._groups[key] = window
+        return window

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -19,7 +20,14 @@ from storage import Store
 
 
 class Harness:
-    def __init__(self, app: BotApplication, api: BotApiEmulator, clock: ManualClock) -> None:
+    def __init__(
+        self,
+        app: BotApplication,
+        api: BotApiEmulator,
+        clock: ManualClock,
+        skipped_time: SkippedTime | None = None,
+    ) -> None:
+        self.skipped_time = skipped_time or SkippedTime()
         self.app, self.api, self.clock = app, api, clock
         self.delivered: set[int] = set()
 
@@ -95,8 +103,21 @@ class Harness:
         self.api.world.user(user_id).username = username
 
 
-async def _no_wait(_seconds: float) -> None:
-    """Reminder pacing in tests: the order is kept, the waiting is not."""
+class SkippedTime:
+    """The monotonic time the bot paces itself by (reminder rounds, Telegram's limits): in
+    tests a wait moves it on at once, so the order is kept and nothing waits for real."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.waits: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        self.now += max(0.0, seconds)
+        await asyncio.sleep(0)
 
 
 @asynccontextmanager
@@ -104,13 +125,14 @@ async def running_bot(
     settings: Settings, api: BotApiEmulator, clock: ManualClock
 ) -> AsyncIterator[Harness]:
     app = build_application(settings, SecretStr(api.token), clock=clock)
-    services_of(app).sleep = _no_wait
+    skipped = SkippedTime()
+    services_of(app).sleep, services_of(app).monotonic = skipped.sleep, skipped.monotonic
     await app.initialize()
     assert app.post_init is not None
     await app.post_init(app)
     await app.start()
     try:
-        yield Harness(app, api, clock)
+        yield Harness(app, api, clock, skipped)
     finally:
         await app.stop()
         if app.post_shutdown is not None:

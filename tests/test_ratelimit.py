@@ -1,15 +1,68 @@
-"""Telegram's limits are on messages: moderation and edits never wait behind them."""
+"""The bot keeps Telegram's message limits itself: sliding windows on messages only."""
 
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from telegram.error import RetryAfter
 
 from bot.ratelimit import MessageRateLimiter, sends_a_message
 
 GROUP = -100123
+
+
+Log = list[tuple[float, str, int]]
+
+
+class FakeTime:
+    """A clock that moves only when someone sleeps: nothing waits for real."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += max(0.0, seconds)
+        await asyncio.sleep(0)
+
+
+@pytest.fixture
+def fake_time(monkeypatch: pytest.MonkeyPatch) -> FakeTime:
+    monkeypatch.setenv("PTB_TIMEDELTA", "1")  # as build_application does
+    return FakeTime()
+
+
+def limiter_for(fake_time: FakeTime, **options: Any) -> MessageRateLimiter:
+    return MessageRateLimiter(clock=fake_time.clock, sleep=fake_time.sleep, **options)
+
+
+async def send(
+    limiter: MessageRateLimiter,
+    fake_time: FakeTime,
+    endpoint: str,
+    chat_id: int,
+    log: Log,
+    fail_first: list[int] | None = None,
+) -> Any:
+    async def callback(*_args: Any, **_kwargs: Any) -> bool:
+        if fail_first:
+            fail_first.pop()
+            raise RetryAfter(timedelta(seconds=2))
+        log.append((fake_time.now, endpoint, chat_id))
+        return True
+
+    return await limiter.process_request(
+        callback, (), {}, endpoint, {"chat_id": chat_id, "text": "x"}, None
+    )
+
+
+def most_in_any_window(times: list[float], period: float) -> int:
+    return max(sum(1 for t in times if start <= t < start + period) for start in times)
 
 
 @pytest.mark.parametrize(
@@ -31,34 +84,54 @@ def test_what_counts_as_a_message(endpoint: str, counted: bool) -> None:
     assert sends_a_message(endpoint) is counted
 
 
-async def spin(turns: int = 50) -> None:
-    for _ in range(turns):
-        await asyncio.sleep(0)
+async def test_never_more_than_29_messages_in_any_second(fake_time: FakeTime) -> None:
+    limiter, log = limiter_for(fake_time), Log()
+    await asyncio.gather(
+        *(send(limiter, fake_time, "sendMessage", 1000 + n, log) for n in range(100))
+    )
+    times = [t for t, _, _ in log]
+    assert len(times) == 100
+    assert most_in_any_window(times, 1.0) == 29
+    assert times.count(0.0) == 29  # no waiting while there is room
+    assert max(times) < 100 / 29  # and no more waiting than needed
 
 
-async def test_only_messages_wait_for_a_groups_budget() -> None:
-    # One message a minute into a group, no overall limit: the second message has to wait.
-    limiter = MessageRateLimiter(overall_max_rate=0, group_max_rate=1, group_time_period=60)
-    await limiter.initialize()
-    done: list[str] = []
+async def test_a_group_gets_20_messages_a_minute(fake_time: FakeTime) -> None:
+    limiter, log = limiter_for(fake_time), Log()
+    await asyncio.gather(*(send(limiter, fake_time, "sendMessage", GROUP, log) for _ in range(25)))
+    times = [t for t, _, _ in log]
+    assert times[:20] == [0.0] * 20
+    assert min(times[20:]) >= 60.0
 
-    def call(endpoint: str) -> asyncio.Task[Any]:
-        async def callback(*_args: Any, **_kwargs: Any) -> bool:
-            done.append(endpoint)
-            return True
 
-        data = {"chat_id": GROUP, "message_id": 1}
-        return asyncio.create_task(limiter.process_request(callback, (), {}, endpoint, data, None))
+async def test_moderation_never_waits_behind_the_message_budget(fake_time: FakeTime) -> None:
+    limiter, log = limiter_for(fake_time), Log()
+    await asyncio.gather(*(send(limiter, fake_time, "sendMessage", GROUP, log) for _ in range(20)))
+    assert fake_time.now == 0.0
+    for endpoint in ("deleteMessage", "restrictChatMember", "editMessageText"):
+        await send(limiter, fake_time, endpoint, GROUP, log)
+    assert fake_time.now == 0.0  # the group's budget is spent; these did not wait for it
+    assert [e for _, e, _ in log[20:]] == [
+        "deleteMessage",
+        "restrictChatMember",
+        "editMessageText",
+    ]
 
-    first = call("sendMessage")
-    moderation = [call("deleteMessage") for _ in range(5)] + [call("restrictChatMember")]
-    await spin()
-    assert first.done()
-    assert all(task.done() for task in moderation)
-    second = call("sendMessage")
-    await spin()
-    assert not second.done()  # the group's message budget is spent
-    second.cancel()
-    await asyncio.gather(second, return_exceptions=True)
-    assert done.count("deleteMessage") == 5
-    await limiter.shutdown()
+
+async def test_after_a_429_everyone_waits_then_it_is_retried(fake_time: FakeTime) -> None:
+    limiter, log = limiter_for(fake_time), Log()
+    unlucky = asyncio.create_task(send(limiter, fake_time, "sendMessage", 1, log, [1]))
+    await asyncio.sleep(0)
+    others = [send(limiter, fake_time, "deleteMessage", GROUP, log) for _ in range(3)]
+    await asyncio.gather(unlucky, *others)
+    assert [round(t, 1) for t, e, _ in log if e == "sendMessage"] == [2.1]
+    assert len(log) == 4
+    assert min(t for t, _, _ in log) == pytest.approx(2.1)  # nobody went during the pause
+
+
+async def test_a_429_that_does_not_end_is_raised_after_the_retries(fake_time: FakeTime) -> None:
+    limiter, log = limiter_for(fake_time, max_retries=2), Log()
+    with pytest.raises(RetryAfter):
+        await send(limiter, fake_time, "sendMessage", 1, log, [1, 1, 1])
+    assert log == []
+    assert fake_time.now == pytest.approx(4.2)  # waited out twice, then gave up

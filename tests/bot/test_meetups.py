@@ -290,17 +290,7 @@ async def test_two_instances_send_each_reminder_once(
     assert len(reminders) == 1 + len(scene.members)  # the group, and each subscriber once
 
 
-async def test_a_429_during_a_round_is_waited_out(
-    bot: Harness, scene: Scene, monkeypatch: pytest.MonkeyPatch
-):
-    import types
-
-    import telegram.ext._aioratelimiter as ptb_rate_limiter
-
-    async def no_sleep(_seconds: float) -> None:
-        return None
-
-    monkeypatch.setattr(ptb_rate_limiter, "asyncio", types.SimpleNamespace(sleep=no_sleep))
+async def test_a_429_during_a_round_is_waited_out(bot: Harness, scene: Scene):
     await add_meetup(bot, scene, "3.12. 17:00 | Pizza | Library")
     bot.clock.set(datetime(2026, 12, 2, 15, 1, tzinfo=UTC))
     bot.api.fail_next(

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import io
 import logging
-import types
 from collections.abc import Iterator
 
 import pytest
-import telegram.ext._aioratelimiter as ptb_rate_limiter
 
 from bot.logs import configure_logging
 from bot.messaging import send_private
@@ -86,16 +84,7 @@ async def test_unexpected_error_apologises_privately_and_logs_no_personal_data(
     assert "secret-words" not in logged
 
 
-async def test_rate_limit_answer_is_waited_out_and_retried(
-    bot: Harness, monkeypatch: pytest.MonkeyPatch
-):
-    waits: list[float] = []
-
-    async def fake_sleep(seconds: float) -> None:
-        waits.append(seconds)
-
-    fake_asyncio = types.SimpleNamespace(sleep=fake_sleep)
-    monkeypatch.setattr(ptb_rate_limiter, "asyncio", fake_asyncio)
+async def test_rate_limit_answer_is_waited_out_and_retried(bot: Harness):
     user = bot.api.add_user(language_code="en")
     bot.api.fail_next(
         "sendMessage",
@@ -104,7 +93,7 @@ async def test_rate_limit_answer_is_waited_out_and_retried(
         retry_after=7,
     )
     await bot.private(user, "/start")
-    assert waits == [pytest.approx(7.1)]
+    assert bot.skipped_time.waits == [pytest.approx(7.1)]
     assert bot.last(user)["text"].startswith("Hi, and welcome!")
 
 

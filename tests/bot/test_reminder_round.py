@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import types
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -12,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-import telegram.ext._aioratelimiter as ptb_rate_limiter
 
 from bot.context import services_of
 from bot.emulator import ApiError
@@ -95,17 +93,6 @@ def held(bot: Harness) -> Iterator[HeldSends]:
     sends.let_all_go()  # so that a failed test does not leave the bot waiting
 
 
-@pytest.fixture
-def ptb_retries_at_once(bot: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
-    """PTB's rate limiter (made with the bot) retries a 429 after retry_after seconds: here
-    at once."""
-
-    async def no_sleep(_seconds: float) -> None:
-        return None
-
-    monkeypatch.setattr(ptb_rate_limiter, "asyncio", types.SimpleNamespace(sleep=no_sleep))
-
-
 async def test_sends_overlap_but_never_more_than_in_flight(
     bot: Harness, audience: Audience, held: HeldSends
 ):
@@ -172,7 +159,6 @@ def pauses() -> Iterator[PauseWatch]:
     logger.removeHandler(watch)
 
 
-@pytest.mark.usefixtures("ptb_retries_at_once")
 async def test_a_429_stops_new_starts_and_a_later_sweep_sends_the_rest(
     bot: Harness, audience: Audience, held: HeldSends, pauses: PauseWatch
 ):
