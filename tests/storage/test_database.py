@@ -81,6 +81,7 @@ async def test_engine_is_taken_from_the_url(db: Database, engine: str) -> None:
 @pytest.mark.parametrize("engine", ["sqlite"])
 async def test_sqlite_uses_wal_foreign_keys_and_a_busy_timeout(db: Database) -> None:
     assert await db.fetchval("PRAGMA journal_mode") == "wal"
+    assert await db.fetchval("PRAGMA synchronous") == 1  # NORMAL: no disk wait per commit
     assert await db.fetchval("PRAGMA foreign_keys") == 1
     assert await db.fetchval("PRAGMA busy_timeout") == 5000
 
