@@ -44,15 +44,21 @@ class BenchApi(BotApiEmulator):
         self._private: dict[int, collections.deque[float]] = collections.defaultdict(
             collections.deque
         )
+        self.delivered: collections.Counter[int] = collections.Counter()  # per chat id
+        self.sent = asyncio.Event()
 
     async def __aenter__(self) -> BenchApi:
         await self.start()
         return self
 
     async def _handle(self, request: HttpRequest) -> HttpResponse:
+        # Counted (and limited) when it arrives, as Telegram does; the answer then takes
+        # the round trip. Delaying before counting would let this process's own timer
+        # jitter bunch messages up and trip the limits the bot kept to.
+        response = await super()._handle(request)
         if self.delay and not request.path.endswith("/getUpdates"):
             await asyncio.sleep(self.delay)
-        return await super()._handle(request)
+        return response
 
     async def call(
         self,
@@ -70,7 +76,17 @@ class BenchApi(BotApiEmulator):
     def _record(self, *args: Any, **kwargs: Any) -> ApiCall:
         if len(self.stamps) < len(self.calls) + 1:
             self.stamps.append(time.perf_counter())
-        return super()._record(*args, **kwargs)
+        call = super()._record(*args, **kwargs)
+        if call.ok and call.method in SENDS:
+            self.delivered[int(call.params.get("chat_id", 0))] += 1
+            self.sent.set()
+        return call
+
+    async def wait_for_delivery(self, chat_id: int, count: int) -> None:
+        """Until ``count`` messages have been delivered into ``chat_id`` (cheap to poll)."""
+        while self.delivered[chat_id] < count:
+            self.sent.clear()
+            await self.sent.wait()
 
     def _private_allows(self, chat_id: str | None) -> bool:
         if chat_id is None or not chat_id.lstrip("-").isdigit() or int(chat_id) < 0:

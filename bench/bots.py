@@ -99,7 +99,7 @@ def vertaisbot(args: argparse.Namespace) -> Application[Any, Any, Any, Any, Any,
     settings = Settings(
         telegram={"api_base_url": args.base_url},
         storage={"url": args.storage},
-        meetups={"reminders_per_second": args.pace},
+        meetups={} if args.pace is None else {"reminders_per_second": args.pace},
     )
     return build_application(
         settings,
@@ -137,6 +137,10 @@ def run_ptb(args: argparse.Namespace) -> None:
 
         use_fast_event_loop()  # as `vertaisbot run` does
     app = vertaisbot(args) if args.kind == "vertaisbot" else ptb_echo(args)
+    if args.kind == "vertaisbot":
+        from bot.cli import keep_out_of_garbage_collection
+
+        keep_out_of_garbage_collection()
     watch = OrderWatch()
     watch.wrap(app.update_processor, args.ordered)
 
@@ -208,7 +212,7 @@ def main() -> None:
     parser.add_argument("--transport", default="default", choices=("default", "httpx", "aiohttp"))
     parser.add_argument("--ordered", action="store_true")
     parser.add_argument("--limiter", action="store_true")
-    parser.add_argument("--pace", type=float, default=20)
+    parser.add_argument("--pace", type=float)
     parser.add_argument("--report")
     parser.add_argument("--no-planning", action="store_true")
     parser.add_argument("--profile", help="write cProfile figures of the run to this file")

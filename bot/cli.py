@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import sqlite3
 import sys
@@ -120,6 +121,13 @@ def use_fast_event_loop() -> None:
     asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
 
 
+def keep_out_of_garbage_collection() -> None:
+    """What start-up built lives as long as the process: later collections skip it, so
+    they have less to walk and hold updates up for less time."""
+    gc.collect()
+    gc.freeze()
+
+
 def run(settings: Settings) -> int:
     token = settings.telegram.resolved_token()
     add_secret(token.get_secret_value())
@@ -134,6 +142,7 @@ def run(settings: Settings) -> int:
         add_secret(secret.get_secret_value())
     use_fast_event_loop()
     app = build_application(settings, token)
+    keep_out_of_garbage_collection()
     try:
         # Both stop cleanly on SIGINT (Ctrl-C) and SIGTERM.
         if secret is not None:
