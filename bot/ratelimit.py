@@ -3,10 +3,11 @@
 Telegram limits messages: about 30 a second from one bot, 20 a minute into one group.
 PTB's AIORateLimiter counts every call that names a chat, so deleting a spam message or
 restricting a member waits behind a busy group's message budget; its leaky buckets also
-let a burst through after a quiet moment. This limiter counts only calls that send a
-message, in sliding windows that never hold more than the limit, a little under
-Telegram's so that jitter on the way does not tip it over. After a 429 every call waits
-the time Telegram asked for, then goes again (a few times at most).
+let a burst through after a quiet moment, and a burst that fills one second comes back,
+shaped the same, a second later, where any jitter on the way tips it over the limit.
+This limiter counts only calls that send a message, spaces them evenly at 29 a second
+(one under Telegram's limit), and holds each group to 20 in any minute. After a 429
+every call waits the time Telegram asked for, then goes again (a few times at most).
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ log = logging.getLogger(__name__)
 
 NOT_A_MESSAGE = frozenset({"sendChatAction"})
 MESSAGE_PREFIXES = ("send", "copyMessage", "forwardMessage")
-# One under Telegram's 30 a second: the windows here and at Telegram do not line up exactly.
+# One under Telegram's 30 a second, evenly spaced: a message may be a whole gap late on
+# its way without two landing in Telegram's same second too many.
 MESSAGES_PER_SECOND = 29
 GROUP_MESSAGES_PER_MINUTE = 20
 MAX_RETRIES = 3
@@ -39,6 +41,28 @@ Sleep = Callable[[float], Awaitable[None]]
 
 def sends_a_message(endpoint: str) -> bool:
     return endpoint.startswith(MESSAGE_PREFIXES) and endpoint not in NOT_A_MESSAGE
+
+
+class EvenPace:
+    """At most ``per_second`` passes a second, at least 1/``per_second`` apart; waiters go
+    in arrival order."""
+
+    def __init__(self, per_second: float, clock: Clock, sleep: Sleep) -> None:
+        self.interval = 1 / per_second
+        self._clock = clock
+        self._sleep = sleep
+        self._next = float("-inf")
+        self._queue = asyncio.Lock()
+
+    async def acquire(self) -> None:
+        async with self._queue:
+            # Booked from the slot, not from when the sleep ended: waking a little late
+            # neither slows the pace nor lets two through closer together than booked.
+            now = self._clock()
+            slot = max(self._next, now)
+            self._next = slot + self.interval
+            if slot > now:
+                await self._sleep(slot - now)
 
 
 class SlidingWindow:
@@ -84,7 +108,7 @@ class MessageRateLimiter(BaseRateLimiter[int]):
         self._max_retries = max_retries
         self._clock = clock
         self._sleep = sleep
-        self._overall = SlidingWindow(per_second, 1.0, clock, sleep)
+        self._overall = EvenPace(per_second, clock, sleep)
         self._per_group_minute = per_group_minute
         self._groups: dict[int | str, SlidingWindow] = {}
         self._paused_until = 0.0

@@ -41,6 +41,9 @@ def register(app: BotApplication) -> None:
         interval=timedelta(seconds=30),
         first=timedelta(seconds=5),
         name=SWEEP_JOB,
+        # A large round outlasts the interval: the next sweep then sees the round going and
+        # returns, instead of the scheduler warning every 30 s that it skipped one.
+        job_kwargs={"max_instances": 2},
     )
     app.job_queue.run_repeating(
         plan_all_reminders,
@@ -165,8 +168,13 @@ class _Round:
         services = self.context.services
         await self.free.acquire()
         # A steady pace, not a burst: member replies keep their share of Telegram's limit.
-        await services.sleep(max(0.0, self.next_start - services.monotonic()))
-        self.next_start = max(self.next_start, services.monotonic()) + self.interval
+        # The next turn is booked from this one's time, not from when the sleep ended, so
+        # waking a little late does not slow the round; after a real stall the pace simply
+        # goes on (no burst to catch up).
+        now = services.monotonic()
+        turn = max(self.next_start, now)
+        self.next_start = turn + self.interval
+        await services.sleep(turn - now)
 
     def start(self, reminder: Reminder) -> None:
         task = asyncio.create_task(self._deliver(reminder))

@@ -122,9 +122,9 @@ class SkippedTime:
 
 @asynccontextmanager
 async def running_bot(
-    settings: Settings, api: BotApiEmulator, clock: ManualClock
+    settings: Settings, api: BotApiEmulator, clock: ManualClock, *, rate_limiter: bool = True
 ) -> AsyncIterator[Harness]:
-    app = build_application(settings, SecretStr(api.token), clock=clock)
+    app = build_application(settings, SecretStr(api.token), clock=clock, rate_limiter=rate_limiter)
     skipped = SkippedTime()
     services_of(app).sleep, services_of(app).monotonic = skipped.sleep, skipped.monotonic
     await app.initialize()
