@@ -48,4 +48,4 @@ $(BENCH_VENV)/.installed: pyproject.toml
 bench: $(BENCH_VENV)/.installed
 	$(BENCH_VENV)/bin/python -m bench.interactive
 	$(BENCH_VENV)/bin/python -m bench.fanout round
-	$(BENCH_VENV)/bin/python -m bench.fanout startup
+	$(BENCH_VENV)/bin/python -m bench.fanout startup --rounds 3

@@ -1,6 +1,6 @@
 """B2: a reminder round at Telegram's limits, and B3: start-up with a large state.
 
-    python -m bench.fanout round [--groups 200] [--per-group 50] [--pace 28] [--delay 0]
+    python -m bench.fanout round [--groups 200] [--per-group 50] [--pace 28] [--delay 0.05]
     python -m bench.fanout startup [--groups 200] [--per-group 50] [--meetups 10]
 
 The round: every member subscribed, one meetup per group, its group and private reminders
@@ -196,7 +196,7 @@ if __name__ == "__main__":
     parser.add_argument("--per-group", type=int, default=50)
     parser.add_argument("--meetups", type=int, default=10)
     parser.add_argument("--pace", type=float, default=28)  # the production default
-    parser.add_argument("--delay", type=float, default=0.0)
+    parser.add_argument("--delay", type=float, default=0.05)  # the round trip to Telegram
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--engine", default="sqlite", choices=("sqlite", "postgresql"))
     arguments = parser.parse_args()
