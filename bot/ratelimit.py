@@ -56,15 +56,13 @@ class EvenPace:
 
     async def acquire(self) -> None:
         async with self._queue:
+            # Booked from the slot, not from when the sleep ended: waking a little late
+            # neither slows the pace nor lets two through closer together than booked.
             now = self._clock()
             slot = max(self._next, now)
+            self._next = slot + self.interval
             if slot > now:
                 await self._sleep(slot - now)
-            woke = self._clock()
-            # The next slot counts from this one, so waking a moment late does not slow the
-            # pace; after a real stall only a quarter gap is made up, so what was held back
-            # does not go out in a burst.
-            self._next = max(slot, woke - self.interval / 4) + self.interval
 
 
 class SlidingWindow:
