@@ -160,8 +160,9 @@ class MeetupSettings(_Section):
     quiet_hours_end: time = time(8, 0)
     private_reminder_offsets_minutes: list[int] = Field(default_factory=lambda: [1440, 120])
     planning_horizon_days: int = Field(default=35, ge=1, le=366)
-    # The rate limiter lets 29 messages a second through in all (bot.ratelimit).
-    reminders_per_second: float = Field(default=28, gt=0, le=29)
+    # Whatever is set, the rate limiter lets at most 29 messages a second through in all
+    # (bot.ratelimit); 30 stays allowed so that older settings files still load.
+    reminders_per_second: float = Field(default=28, gt=0, le=30)
 
     @field_validator("private_reminder_offsets_minutes")
     @classmethod
