@@ -56,8 +56,8 @@ class EvenPace:
 
     async def acquire(self) -> None:
         async with self._queue:
-            # Booked from the slot, not from when the sleep ended: waking a little late
-            # neither slows the pace nor lets two through closer together than booked.
+            # Booked from the slot, not from when the sleep ended, so waking a little late
+            # does not slow the pace (the next one may then follow a little sooner).
             now = self._clock()
             slot = max(self._next, now)
             self._next = slot + self.interval
