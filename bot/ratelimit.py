@@ -6,7 +6,9 @@ restricting a member waits behind a busy group's message budget; its leaky bucke
 let a burst through after a quiet moment, and a burst that fills one second comes back,
 shaped the same, a second later, where any jitter on the way tips it over the limit.
 This limiter counts only calls that send a message, spaces them evenly at 29 a second
-(one under Telegram's limit), and holds each group to 20 in any minute. After a 429
+(one under Telegram's limit), measured again at the moment each goes out, and holds each
+group to 20 in any minute. Messages sent in bulk (a reminder round) wait behind the rest,
+so that a member's reply does not queue behind a round's messages. After a 429
 every call waits the time Telegram asked for, then goes again (a few times at most).
 """
 
@@ -14,10 +16,12 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
+import contextvars
 import logging
 import time
 import warnings
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
 from typing import Any
 
 from telegram._utils.types import JSONDict
@@ -43,26 +47,92 @@ def sends_a_message(endpoint: str) -> bool:
     return endpoint.startswith(MESSAGE_PREFIXES) and endpoint not in NOT_A_MESSAGE
 
 
+_in_bulk: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "vertaisbot_sending_in_bulk", default=False
+)
+
+
+@contextlib.contextmanager
+def sending_in_bulk() -> Iterator[None]:
+    """Messages sent inside (in this task) wait until no other message is waiting."""
+    token = _in_bulk.set(True)
+    try:
+        yield
+    finally:
+        _in_bulk.reset(token)
+
+
+class Turns:
+    """One at a time, like a lock; when a turn ends, whoever waits without being in bulk
+    goes next, each kind in arrival order."""
+
+    def __init__(self) -> None:
+        self._taken = False
+        self._waiting: tuple[collections.deque[asyncio.Future[None]], ...] = (
+            collections.deque(),  # not in bulk
+            collections.deque(),  # in bulk
+        )
+
+    @contextlib.asynccontextmanager
+    async def turn(self, bulk: bool) -> AsyncIterator[None]:
+        await self._take(self._waiting[1 if bulk else 0])
+        try:
+            yield
+        finally:
+            self._pass_on()
+
+    async def _take(self, queue: collections.deque[asyncio.Future[None]]) -> None:
+        if not self._taken and not any(self._waiting):
+            self._taken = True
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        queue.append(waiter)
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self._pass_on()  # handed the turn just as it was cancelled
+            elif waiter in queue:  # not yet passed over
+                queue.remove(waiter)
+            raise
+
+    def _pass_on(self) -> None:
+        for queue in self._waiting:
+            while queue:
+                waiter = queue.popleft()
+                if not waiter.done():
+                    waiter.set_result(None)  # the turn stays taken, by the waiter now
+                    return
+        self._taken = False
+
+
 class EvenPace:
     """At most ``per_second`` passes a second, at least 1/``per_second`` apart; waiters go
-    in arrival order."""
+    in arrival order, those in bulk after the others."""
 
     def __init__(self, per_second: float, clock: Clock, sleep: Sleep) -> None:
         self.interval = 1 / per_second
         self._clock = clock
         self._sleep = sleep
         self._next = float("-inf")
-        self._queue = asyncio.Lock()
+        self._released = float("-inf")
+        self._turns = Turns()
 
-    async def acquire(self) -> None:
-        async with self._queue:
+    async def acquire(self, bulk: bool = False) -> None:
+        async with self._turns.turn(bulk):
             # Booked from the slot, not from when the sleep ended, so waking a little late
-            # does not slow the pace (the next one may then follow a little sooner).
+            # does not slow the pace.
             now = self._clock()
             slot = max(self._next, now)
             self._next = slot + self.interval
             if slot > now:
                 await self._sleep(slot - now)
+            # A wake-up held back by a busy event loop must not go out right beside the next
+            # one on time: Telegram counts them where they land, and two together tip its
+            # second over. So the gap is kept at the moment of release as well.
+            while (wait := self._released + self.interval - self._clock()) > 0:
+                await self._sleep(wait)
+            self._released = self._clock()
 
 
 class SlidingWindow:
@@ -139,7 +209,7 @@ class MessageRateLimiter(BaseRateLimiter[int]):
                 group = self._group_window(chat_id)
                 if group is not None:
                     await group.acquire()
-                await self._overall.acquire()
+                await self._overall.acquire(_in_bulk.get())
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from telegram.error import RetryAfter
 
-from bot.ratelimit import MessageRateLimiter, sends_a_message
+from bot.ratelimit import MessageRateLimiter, Turns, sending_in_bulk, sends_a_message
 
 GROUP = -100123
 
@@ -97,6 +97,72 @@ async def test_messages_go_evenly_never_more_than_29_in_any_second(fake_time: Fa
     gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
     assert min(gaps) == pytest.approx(1 / 29)  # no bursts that could come back a second later
     assert max(times) == pytest.approx(99 / 29)  # and no more waiting than needed
+
+
+async def test_a_late_wake_up_does_not_go_out_beside_the_next(fake_time: FakeTime) -> None:
+    on_time, log = fake_time.sleep, Log()
+    stalls = [0.05]  # the event loop is busy once, for 50 ms
+
+    async def sleep_held_back(seconds: float) -> None:
+        await on_time(seconds + (stalls.pop() if stalls else 0.0))
+
+    limiter = MessageRateLimiter(clock=fake_time.clock, sleep=sleep_held_back)
+    await asyncio.gather(
+        *(send(limiter, fake_time, "sendMessage", 1000 + n, log) for n in range(40))
+    )
+    times = [t for t, _, _ in log]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
+    assert min(gaps) >= 1 / 29 - 1e-9
+    assert most_in_any_window(times, 1.0) <= 29
+    assert max(times) == pytest.approx(39 / 29 + 0.05)  # the stall is not paid twice
+
+
+async def test_a_reply_does_not_wait_behind_messages_sent_in_bulk(fake_time: FakeTime) -> None:
+    limiter, log = limiter_for(fake_time), Log()
+
+    async def in_bulk(chat_id: int) -> None:
+        with sending_in_bulk():
+            await send(limiter, fake_time, "sendMessage", chat_id, log)
+
+    round_ = [asyncio.create_task(in_bulk(1000 + n)) for n in range(10)]
+    await asyncio.sleep(0)  # the round's messages are waiting
+    await send(limiter, fake_time, "sendMessage", 7, log)
+    await asyncio.gather(*round_)
+    chats = [chat for _, _, chat in log]
+    assert chats.index(7) <= 2  # behind at most the one whose turn it was
+    assert sorted(chats) == [7, *range(1000, 1010)]
+    gaps = [later - earlier for (earlier, _, _), (later, _, _) in itertools.pairwise(log)]
+    assert min(gaps) == pytest.approx(1 / 29)  # still one pace for all
+
+
+async def test_a_turn_passes_on_when_its_waiter_is_cancelled() -> None:
+    turns, order = Turns(), list[str]()
+
+    async def take(name: str, bulk: bool) -> None:
+        async with turns.turn(bulk):
+            order.append(name)
+            await asyncio.sleep(0)
+
+    async with turns.turn(bulk=False):
+        first = asyncio.create_task(take("first", bulk=True))
+        gone = asyncio.create_task(take("gone", bulk=False))
+        last = asyncio.create_task(take("last", bulk=True))
+        await asyncio.sleep(0)  # all three wait
+        gone.cancel()
+    await asyncio.gather(first, last)
+    assert order == ["first", "last"]
+    assert gone.cancelled()
+
+    # Handed the turn and cancelled before it ran: the turn goes on to the next one.
+    async with turns.turn(bulk=False):
+        handed = asyncio.create_task(take("handed", bulk=False))
+        after = asyncio.create_task(take("after", bulk=False))
+        await asyncio.sleep(0)
+    handed.cancel()  # its turn has just been handed to it
+    await asyncio.wait_for(after, 1)
+    assert order[-1] == "after"
+    async with asyncio.timeout(1), turns.turn(bulk=True):
+        pass  # free again
 
 
 async def test_a_quiet_moment_does_not_save_up_a_burst(fake_time: FakeTime) -> None:
