@@ -16,6 +16,7 @@ from telegram.error import Forbidden, RetryAfter, TelegramError
 
 from bot.context import BotApplication, BotContext
 from bot.messaging import send_private
+from bot.ratelimit import sending_in_bulk
 from bot.settings import Settings
 from handlers.meetup_parsing import Frequency, Recurrence
 from handlers.meetup_schedule import QuietHours, occurrences, reminder_plan
@@ -31,6 +32,9 @@ LATE_AFTER = timedelta(minutes=10)
 # Sends under way at once: enough that a slow round trip to Telegram does not slow the pace,
 # few enough that little is already on its way when Telegram asks for a pause.
 IN_FLIGHT = 8
+# A delivery still going after this is given up well before its claim lapses: a send that
+# hangs can neither hold up the round nor go out again while it may still arrive.
+DELIVERY_TIMEOUT = LEASE / 2
 
 
 def register(app: BotApplication) -> None:
@@ -143,14 +147,19 @@ async def send_round(context: BotContext) -> None:
         while not round_.paused and (
             batch := await context.store.reminders.claim_due(context.clock.now(), LEASE, BATCH)
         ):
-            for reminder in batch:
+            for index, reminder in enumerate(batch):
                 await round_.wait_for_turn()
                 if round_.paused:
-                    break  # the claims of the rest lapse: a later sweep sends them
+                    round_.not_sent.extend(batch[index:])
+                    break
                 round_.start(reminder)
     finally:
         # Even when the round is cut short: stopped between send and mark_sent, one goes twice.
         await round_.finish()
+        if round_.not_sent:
+            # Handed back, so the next sweep sends them once the pause is over rather than
+            # after the lease.
+            await context.store.reminders.release(round_.not_sent)
 
 
 class _Round:
@@ -163,6 +172,7 @@ class _Round:
         self.free = asyncio.Semaphore(IN_FLIGHT)
         self.under_way: set[asyncio.Task[None]] = set()
         self.paused = False
+        self.not_sent: list[Reminder] = []
 
     async def wait_for_turn(self) -> None:
         services = self.context.services
@@ -186,12 +196,16 @@ class _Round:
 
     async def _deliver(self, reminder: Reminder) -> None:
         try:
-            await deliver(self.context, reminder, self.context.clock.now())
+            # Behind members' replies in Telegram's limit: they are waiting for an answer.
+            with sending_in_bulk():
+                async with asyncio.timeout(DELIVERY_TIMEOUT.total_seconds()):
+                    await deliver(self.context, reminder, self.context.clock.now())
         except RetryAfter as exc:
             # Telegram asks us to slow down: nothing more starts; those under way finish.
             if not self.paused:
                 log.warning("reminders_paused retry_after=%s", exc.retry_after)
             self.paused = True
+            self.not_sent.append(reminder)
         except Exception as exc:
             # Logged, not raised, so the others go on; its claim lapses and a later sweep
             # tries it again. A bug keeps its traceback, as in the bot's error handler.

@@ -10,6 +10,7 @@ Concurrent claimers, also in other instances, never get the same reminder at onc
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from storage.database import Database
@@ -50,6 +51,12 @@ _CLAIM_DUE_SQLITE = _CLAIM_DUE.format(lock="")
 _FINISH = f"""
     UPDATE reminders SET {{column}} = $2
     WHERE reminder_id = $1 AND {_PENDING}
+    RETURNING reminder_id
+"""
+# Only the claim this sender holds: one that ran out and was taken by another stays with it.
+_RELEASE = f"""
+    UPDATE reminders SET claimed_until = NULL
+    WHERE reminder_id = $1 AND claimed_until = $2 AND {_PENDING}
     RETURNING reminder_id
 """
 _MARK_SENT = _FINISH.format(column="sent_at")
@@ -132,6 +139,20 @@ class ReminderRepository:
             rows = await conn.fetch(sql, to_timestamp(now), to_timestamp(now + lease), limit)
         claimed = [Reminder._from_row(row) for row in rows]
         return sorted(claimed, key=lambda r: (r.due_at, r.reminder_id))
+
+    async def release(self, claimed: Iterable[Reminder]) -> int:
+        """Hand back claims that will not be used now (say, Telegram asked for a pause), so
+        that the next sweep can send them without waiting out the lease; how many."""
+        released = 0
+        async with self._db.transaction("release reminder claims") as conn:
+            for reminder in claimed:
+                if reminder.claimed_until is None:
+                    continue
+                row = await conn.fetchrow(
+                    _RELEASE, reminder.reminder_id, to_timestamp(reminder.claimed_until)
+                )
+                released += row is not None
+        return released
 
     async def mark_sent(self, reminder_id: str, at: datetime) -> bool:
         """The reminder was delivered; False if it was already sent or skipped (or is gone)."""

@@ -14,6 +14,7 @@ import pytest
 
 from bot.context import services_of
 from bot.emulator import ApiError
+from handlers import reminders
 from handlers.reminders import IN_FLIGHT, LEASE, SWEEP_JOB
 from tests.bot.test_meetups import Scene, add_meetup
 from tests.harness import Harness, running_bot
@@ -165,7 +166,7 @@ def pauses() -> Iterator[PauseWatch]:
     logger.removeHandler(watch)
 
 
-async def test_a_429_stops_new_starts_and_a_later_sweep_sends_the_rest(
+async def test_a_429_stops_new_starts_and_the_next_sweep_sends_the_rest(
     bot: Harness, audience: Audience, held: HeldSends, pauses: PauseWatch
 ):
     arrived: list[int] = []
@@ -193,10 +194,8 @@ async def test_a_429_stops_new_starts_and_a_later_sweep_sends_the_rest(
     assert first_round == Counter(arrived[:2] + arrived[3:])
     assert pauses.messages == ["reminders_paused retry_after=0:00:03"]
 
+    # Their claims were handed back: the next sweep sends them without waiting out the lease.
     bot.api.before_answer = None
-    await bot.run_job(SWEEP_JOB)
-    assert reminders_received(bot) == first_round  # the rest are still claimed
-    bot.clock.advance(LEASE + timedelta(minutes=1))
     await bot.run_job(SWEEP_JOB)
     assert reminders_received(bot) == Counter(audience.everyone)
 
@@ -220,6 +219,48 @@ async def test_one_failed_delivery_does_not_stop_the_others(
     ]
 
     bot.clock.advance(LEASE + timedelta(minutes=1))  # its claim lapsed
+    await bot.run_job(SWEEP_JOB)
+    assert reminders_received(bot) == Counter(audience.everyone)
+
+
+async def test_a_delivery_that_hangs_is_given_up_and_sent_again_later(
+    bot: Harness, audience: Audience, caplog: pytest.LogCaptureFixture, monkeypatch: Any
+):
+    hung, never = asyncio.Event(), asyncio.get_running_loop().create_future()
+    answer_of = bot.store.rsvps.get
+
+    async def hang_once(*args: Any) -> Any:
+        if not hung.is_set():
+            hung.set()
+            await never
+        return await answer_of(*args)
+
+    monkeypatch.setattr(bot.store.rsvps, "get", hang_once)
+    others_sent, marked = asyncio.Event(), list[bool]()
+    mark_sent = bot.store.reminders.mark_sent
+
+    async def counting_mark_sent(*args: Any) -> bool:
+        marked.append(await mark_sent(*args))
+        if len(marked) == len(audience.everyone) - 1:
+            others_sent.set()
+        return marked[-1]
+
+    monkeypatch.setattr(bot.store.reminders, "mark_sent", counting_mark_sent)
+    sweep = asyncio.create_task(bot.run_job(SWEEP_JOB))
+    async with asyncio.timeout(5):
+        await asyncio.gather(hung.wait(), others_sent.wait())
+    # Only the hung delivery is left: move the event loop's clock past its time limit.
+    loop, ahead = asyncio.get_running_loop(), reminders.DELIVERY_TIMEOUT.total_seconds() + 1
+    monkeypatch.setattr(loop, "time", lambda real=loop.time: real() + ahead)
+    async with asyncio.timeout(5):
+        await sweep  # the round ends: the hung delivery does not hold it
+    failures = [r for r in caplog.records if r.message.startswith("reminder_failed")]
+    assert [(r.levelname, r.message) for r in failures] == [
+        ("ERROR", "reminder_failed reason=TimeoutError")
+    ]
+    assert failures[0].exc_info is not None  # where it hung
+
+    bot.clock.advance(LEASE + timedelta(minutes=1))
     await bot.run_job(SWEEP_JOB)
     assert reminders_received(bot) == Counter(audience.everyone)
 

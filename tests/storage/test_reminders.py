@@ -133,11 +133,16 @@ async def test_claim_due_claims_what_is_due_earliest_first(
     assert [r.due_at for r in later] == [now + MINUTE]
 
 
+async def plan_private_reminders(store: Store, meetup: Meetup, now: datetime, count: int) -> None:
+    """Due now, for ``count`` members."""
+    for n in range(count):
+        await store.reminders.plan(meetup.meetup_id, now + DAY, "private", USER + n, now)
+
+
 async def test_claim_due_takes_at_most_the_limit(
     store: Store, meetup: Meetup, now: datetime
 ) -> None:
-    for n in range(5):
-        await store.reminders.plan(meetup.meetup_id, now + DAY, "private", USER + n, now)
+    await plan_private_reminders(store, meetup, now, 5)
     first = await store.reminders.claim_due(now, LEASE, 2)
     second = await store.reminders.claim_due(now, LEASE, 2)
     third = await store.reminders.claim_due(now, LEASE, 2)
@@ -155,6 +160,29 @@ async def test_an_expired_lease_is_claimable_again(
     assert await store.reminders.claim_due(now + LEASE - timedelta(seconds=1), LEASE, 10) == []
     [again] = await store.reminders.claim_due(now + LEASE, LEASE, 10)
     assert again == replace(claimed, claimed_until=now + 2 * LEASE)
+
+
+async def test_released_claims_are_due_again_at_once(
+    store: Store, meetup: Meetup, now: datetime
+) -> None:
+    await plan_private_reminders(store, meetup, now, 3)
+    claimed = await store.reminders.claim_due(now, LEASE, 10)
+    assert await store.reminders.mark_sent(claimed[0].reminder_id, now)
+    assert await store.reminders.release(claimed) == 2  # the sent one stays sent
+    again = await store.reminders.claim_due(now + MINUTE, LEASE, 10)
+    assert {r.reminder_id for r in again} == {r.reminder_id for r in claimed[1:]}
+    assert await store.reminders.release([]) == 0
+
+
+async def test_a_release_leaves_a_claim_taken_over_by_another_sender(
+    store: Store, meetup: Meetup, now: datetime
+) -> None:
+    await store.reminders.plan(meetup.meetup_id, now + DAY, "group", None, now)
+    [mine] = await store.reminders.claim_due(now, LEASE, 10)
+    [theirs] = await store.reminders.claim_due(now + LEASE, LEASE, 10)  # mine ran out
+    assert await store.reminders.release([mine]) == 0
+    assert await store.reminders.claim_due(now + LEASE + MINUTE, LEASE, 10) == []
+    assert await store.reminders.get(theirs.reminder_id) == theirs
 
 
 async def test_sent_and_skipped_reminders_are_never_claimed(
